@@ -1,0 +1,37 @@
+"""Result cache built on Flask-Caching's backend classes (usable without a Flask app)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask_caching.backends import FileSystemCache, NullCache, RedisCache, SimpleCache
+
+from .config import Settings
+
+NO_TIMEOUT = 0  # results never expire: a key names the exact model weights and sample
+
+
+def make_cache(settings: Settings):
+    kind = settings.cache_type
+    if kind == "simple":
+        return SimpleCache(threshold=settings.cache_threshold, default_timeout=NO_TIMEOUT)
+    if kind == "filesystem":
+        folder = Path(settings.cache_dir) / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileSystemCache(str(folder), threshold=settings.cache_threshold * 4, default_timeout=NO_TIMEOUT)
+    if kind == "redis":
+        import redis
+
+        client = redis.from_url(settings.cache_url or "redis://127.0.0.1:6379/0")
+        return RedisCache(host=client, default_timeout=NO_TIMEOUT, key_prefix="glimpse:")
+    if kind == "null":
+        return NullCache()
+    raise ValueError(f"unknown cache type {kind!r} (simple, filesystem, redis, null)")
+
+
+def result_key(model_hash: str, sample_key: str, method: str, params: dict) -> str:
+    """(model content hash, sample key, method, normalised params) -> a short stable key."""
+    blob = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.sha1(blob.encode()).hexdigest()[:16]
+    return f"r:{model_hash}:{sample_key}:{method}:{digest}"

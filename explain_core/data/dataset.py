@@ -1,0 +1,80 @@
+"""The one shape every data set takes inside Glimpse."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """All samples of a data set plus a fixed split.
+
+    X is float32, shape (n, *input_shape): images are (n, 1, 28, 28) scaled to 0..1;
+    tabular rows are (n, n_features) in raw units (models standardise themselves).
+    Sample ids are row indices into X, so every row is a sample; train_idx/test_idx
+    say which rows the models were trained and scored on.
+    """
+
+    name: str
+    kind: str  # 'image' or 'tabular'
+    X: np.ndarray
+    y: np.ndarray
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    description: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. imputation report
+    informative: tuple[int, ...] | None = None  # ground truth for synthetic sets
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.X.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.X[self.train_idx]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[self.train_idx]
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self.X[self.test_idx]
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.y[self.test_idx]
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha1()
+        h.update(self.name.encode())
+        h.update(np.ascontiguousarray(self.X).tobytes())
+        h.update(np.ascontiguousarray(self.y).tobytes())
+        h.update(np.ascontiguousarray(self.train_idx).tobytes())
+        return h.hexdigest()[:16]
+
+
+def stratified_split(y: np.ndarray, test_size, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(len(y))
+    train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=y)
+    return np.sort(train), np.sort(test)
+
+
+def pixel_feature_names(shape: tuple[int, ...]) -> tuple[str, ...]:
+    """Names for image pixels: 'px(row,col)' in row-major order (channel dropped if 1)."""
+    c, h, w = shape
+    names = []
+    for ch in range(c):
+        for r in range(h):
+            for col in range(w):
+                names.append(f"px({r},{col})" if c == 1 else f"px({ch},{r},{col})")
+    return tuple(names)

@@ -1,0 +1,28 @@
+"""Errors a user can cause. Their message is shown to the user as it is."""
+
+
+class GlimpseError(Exception):
+    """Base class: something the user did or gave that we cannot use."""
+
+
+class DataError(GlimpseError):
+    """A data file or uploaded table we cannot use (message names file/column/row)."""
+
+
+class UnknownIdError(GlimpseError, KeyError):
+    """An unknown model id, sample id or method name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class TargetError(GlimpseError, ValueError):
+    """A target class outside the model's outputs."""
+
+
+class ModelFileError(GlimpseError):
+    """A user's model file that cannot be loaded or does not fit its input shape."""
+
+
+class ParameterError(GlimpseError, ValueError):
+    """A method parameter outside its allowed range."""

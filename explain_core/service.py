@@ -1,0 +1,330 @@
+"""The one façade the dashboard holds: models and samples by id, explain(), the cache."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .cache import make_cache, result_key
+from .config import Settings
+from .data import breast_cancer, known_truth, load_image_dataset, wine
+from .data.dataset import Dataset
+from .errors import GlimpseError, UnknownIdError
+from .methods.base import conv_layers, named_layers, resolve_target
+from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
+from .models.store import ModelStore
+from .models.training import TrainProgress, predict_logits
+from .models.zoo import DEFAULT_SPECS, ModelSpec, TrainedModel, load_or_train
+
+Progress = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    title: str
+    kind: str                       # 'image' or 'tabular'
+    source: str                     # 'builtin', 'csv', 'torchscript'
+    dataset: str
+    dataset_description: str
+    architecture: str
+    accuracy: float                 # on the held-out split
+    hash: str
+    input_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]  # tabular features ('' for images: see pixel names)
+    layers: tuple[tuple[str, str], ...]   # (name, type) in forward order
+    conv_layers: tuple[str, ...]
+    n_samples: int
+    n_test: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """Every sample of a model's data with its label and the model's prediction."""
+
+    model_id: str
+    labels: np.ndarray        # (n,)
+    predictions: np.ndarray   # (n,)
+    probabilities: np.ndarray  # (n, classes)
+    is_test: np.ndarray       # (n,) bool: held out from training
+
+
+@dataclass(frozen=True)
+class Sample:
+    model_id: str
+    sample_id: int
+    inputs: np.ndarray        # input_shape
+    label: int
+    prediction: int
+    probabilities: np.ndarray
+    is_test: bool
+
+
+class ExplanationService:
+    """Build once (in app.py or a test) and share; safe to call from several threads."""
+
+    def __init__(self, settings: Settings | None = None, cache=None,
+                 specs: tuple[ModelSpec, ...] = DEFAULT_SPECS):
+        self.settings = settings or Settings.from_env()
+        self.cache = cache if cache is not None else make_cache(self.settings)
+        self.store = ModelStore(self.settings.model_store)
+        self.specs = {s.model_id: s for s in specs}
+        self._data: dict[str, Dataset] = {}
+        self._models: dict[str, TrainedModel] = {}
+        self._tables: dict[str, SampleTable] = {}
+        self._fingerprints: dict[int, str] = {}
+        self._trees: dict[tuple[str, int], object] = {}
+        self._lock = threading.RLock()           # guards the dicts above
+        self._compute_locks: dict[str, threading.Lock] = {}  # one model, one computation at a time
+        self.stats = {"hits": 0, "misses": 0}
+
+    # ------------------------------------------------------------------ data and models
+    def dataset(self, name: str) -> Dataset:
+        with self._lock:
+            if name not in self._data:
+                s = self.settings
+                loaders = {
+                    "image": lambda: load_image_dataset(s.data_dir, s.cache_dir, s.seed),
+                    "breast-cancer": lambda: breast_cancer(s.seed),
+                    "wine": lambda: wine(s.seed),
+                    "known-truth": lambda: known_truth(s.seed),
+                }
+                if name not in loaders:
+                    raise UnknownIdError(f"Unknown data set {name!r}")
+                self._data[name] = loaders[name]()
+            return self._data[name]
+
+    def ensure_models(self, progress: Progress | None = None, model_ids=None) -> None:
+        """Load every default model, training (and storing) the ones not stored yet."""
+        ids = list(model_ids or self.specs)
+        for i, mid in enumerate(ids):
+            if progress:
+                progress({"model_id": mid, "index": i, "total": len(ids), "stage": "loading"})
+            self._model(mid, progress=self._train_progress(progress, mid, i, len(ids)))
+        if progress:
+            progress({"model_id": None, "index": len(ids), "total": len(ids), "stage": "ready"})
+
+    def models_stored(self) -> bool:
+        """True when every default model is already in the store (start-up will be fast)."""
+        for spec in self.specs.values():
+            try:
+                data = self.dataset(spec.dataset)
+            except GlimpseError:
+                return False
+            if not self.store.has(spec.key(data, self.settings.seed)):
+                return False
+        return True
+
+    @staticmethod
+    def _train_progress(progress, mid, index, total):
+        if progress is None:
+            return None
+
+        def report(p: TrainProgress):
+            progress({"model_id": mid, "index": index, "total": total, "stage": "training",
+                      "epoch": p.epoch, "epochs": p.epochs, "loss": p.loss, "accuracy": p.train_accuracy})
+        return report
+
+    def _model(self, model_id: str, progress=None) -> TrainedModel:
+        with self._lock:
+            tm = self._models.get(model_id)
+            if tm is not None:
+                return tm
+            spec = self.specs.get(model_id)
+        if spec is None:
+            tm = self._load_upload(model_id)
+        else:
+            data = self.dataset(spec.dataset)
+            tm = load_or_train(spec, data, self.store, self.settings.seed, progress)
+        with self._lock:
+            return self._models.setdefault(model_id, tm)
+
+    def _load_upload(self, model_id: str) -> TrainedModel:
+        from .uploads import load_upload
+
+        tm = load_upload(self, model_id)
+        if tm is None:
+            raise UnknownIdError(f"Unknown model {model_id!r}")
+        return tm
+
+    def register(self, tm: TrainedModel) -> None:
+        """Add a model built elsewhere (an upload) under its id."""
+        with self._lock:
+            self._models[tm.model_id] = tm
+            self._tables.pop(tm.model_id, None)
+
+    def model_ids(self) -> list[str]:
+        from .uploads import stored_upload_ids
+
+        with self._lock:
+            loaded = list(self._models)
+        ids = list(self.specs) + [m for m in loaded if m not in self.specs]
+        return ids + [m for m in stored_upload_ids(self.store) if m not in ids]
+
+    def list_models(self) -> list[ModelInfo]:
+        out = []
+        for mid in self.model_ids():
+            try:
+                out.append(self.model_info(mid))
+            except GlimpseError:
+                continue  # a broken upload must not hide the others
+        return out
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        tm = self._model(model_id)
+        d = tm.data
+        return ModelInfo(
+            model_id=model_id, title=tm.spec.title, kind=d.kind, source=tm.source, dataset=d.name,
+            dataset_description=d.description,
+            architecture=str(getattr(tm.module, "architecture", tm.spec.arch)),
+            accuracy=tm.accuracy, hash=tm.hash, input_shape=d.input_shape, class_names=d.class_names,
+            feature_names=d.feature_names if d.kind == "tabular" else (),
+            layers=tuple((n, type(m).__name__) for n, m in named_layers(tm.module)),
+            conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
+            notes=d.notes,
+        )
+
+    # ------------------------------------------------------------------------ samples
+    def samples(self, model_id: str) -> SampleTable:
+        tm = self._model(model_id)
+        with self._lock:
+            table = self._tables.get(model_id)
+            if table is not None:
+                return table
+        with self._compute_lock(model_id):
+            logits = predict_logits(tm.module, tm.data.X)
+        probs = _softmax(logits)
+        is_test = np.zeros(len(tm.data.X), bool)
+        is_test[tm.data.test_idx] = True
+        table = SampleTable(model_id, tm.data.y.copy(), probs.argmax(1), probs, is_test)
+        for a in (table.labels, table.predictions, table.probabilities, table.is_test):
+            a.setflags(write=False)
+        with self._lock:
+            self._tables[model_id] = table
+        return table
+
+    def _index(self, tm: TrainedModel, sample_id) -> int:
+        try:
+            i = int(sample_id)
+        except (TypeError, ValueError):
+            raise UnknownIdError(f"Unknown sample {sample_id!r}: sample ids are row numbers") from None
+        if not 0 <= i < len(tm.data.X):
+            raise UnknownIdError(f"Unknown sample {sample_id!r}: {tm.model_id} has samples 0..{len(tm.data.X) - 1}")
+        return i
+
+    def sample(self, model_id: str, sample_id) -> Sample:
+        tm = self._model(model_id)
+        i = self._index(tm, sample_id)
+        t = self.samples(model_id)
+        return Sample(model_id, i, tm.data.X[i].copy(), int(t.labels[i]), int(t.predictions[i]),
+                      t.probabilities[i].copy(), bool(t.is_test[i]))
+
+    def torch_model(self, model_id: str) -> nn.Module:
+        return self._model(model_id).module
+
+    def input_tensor(self, model_id: str, sample_id) -> torch.Tensor:
+        tm = self._model(model_id)
+        return torch.as_tensor(tm.data.X[self._index(tm, sample_id)]).unsqueeze(0).clone()
+
+    def dataset_for(self, model_id: str) -> Dataset:
+        return self._model(model_id).data
+
+    def _sample_key(self, tm: TrainedModel, i: int) -> str:
+        fp = self._fingerprints.get(id(tm.data))
+        if fp is None:
+            fp = self._fingerprints.setdefault(id(tm.data), tm.data.fingerprint())
+        return f"{fp}:{i}"
+
+    def _compute_lock(self, model_id: str) -> threading.Lock:
+        """Hooks live on the shared module, so one model computes one thing at a time."""
+        with self._lock:
+            return self._compute_locks.setdefault(model_id, threading.Lock())
+
+    # ------------------------------------------------------------------------ explain
+    def explain(self, model_id: str, sample_id, method: str, target: int | None = None, **params):
+        tm = self._model(model_id)
+        spec = method_spec(method)
+        params = normalise_params(method, params, tm.data.kind, tm.module)
+        i = self._index(tm, sample_id)
+        if spec.needs_target:
+            target = self._target(tm, i, target)
+        else:
+            target = None
+        sample_key = self._sample_key(tm, i) if spec.per_sample else "-"
+        key = result_key(tm.hash, sample_key, method, {**params, "target": target})
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.stats["hits"] += 1
+            return hit
+        self.stats["misses"] += 1
+        with self._compute_lock(model_id):
+            if method == "tree":
+                result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
+            else:
+                result = RUNNERS[method](tm.module, tm.data, tm.data.X[i], target, params)
+        self.cache.set(key, result)
+        return result
+
+    def cached(self, model_id: str, sample_id, method: str, target: int | None = None, **params) -> bool:
+        """Whether explain() with these arguments would be served from the cache."""
+        tm = self._model(model_id)
+        spec = method_spec(method)
+        params = normalise_params(method, params, tm.data.kind, tm.module)
+        i = self._index(tm, sample_id)
+        target = self._target(tm, i, target) if spec.needs_target else None
+        sample_key = self._sample_key(tm, i) if spec.per_sample else "-"
+        return self.cache.has(result_key(tm.hash, sample_key, method, {**params, "target": target}))
+
+    def _target(self, tm: TrainedModel, i: int, target) -> int:
+        if target is None:
+            return int(self.samples(tm.model_id).predictions[i])
+        x = torch.as_tensor(tm.data.X[i]).unsqueeze(0)
+        return resolve_target(tm.module, x, target)
+
+    def _tree(self, tm: TrainedModel, max_depth: int):
+        from .methods.tree import DistilledTree
+
+        key = (tm.hash, max_depth)
+        with self._lock:
+            tree = self._trees.get(key)
+        if tree is None:
+            d = tm.data
+            tree = DistilledTree(max_depth=max_depth, seed=self.settings.seed, feature_names=d.feature_names,
+                                 class_names=d.class_names).fit(tm.module, d.X_train, d.X_test, d.y_test)
+            with self._lock:
+                tree = self._trees.setdefault(key, tree)
+        return tree
+
+    # ------------------------------------------------------------------------ uploads
+    def preview_csv(self, content: bytes, filename: str = "upload.csv"):
+        from .data.csv_upload import parse_csv
+
+        return parse_csv(content, filename=filename)
+
+    def add_csv_model(self, content: bytes, target: str, filename: str = "upload.csv",
+                      progress: Progress | None = None) -> str:
+        from .uploads import add_csv_model
+
+        return add_csv_model(self, content, target, filename, progress)
+
+    def add_torchscript_model(self, content: bytes, input_shape, class_names=None, data_from: str | None = None,
+                              title: str | None = None) -> str:
+        from .uploads import add_torchscript_model
+
+        return add_torchscript_model(self, content, tuple(input_shape), class_names, data_from, title)
+
+    @staticmethod
+    def methods() -> dict:
+        return METHODS
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -1,0 +1,31 @@
+"""Shared fixtures: one trained service per test session.
+
+Models are stored under GLIMPSE_TEST_HOME (default: a folder in the system temp dir
+that persists between runs), so only the first run pays the ~20 s of training.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from explain_core import ExplanationService, Settings
+
+
+def test_home() -> Path:
+    return Path(os.environ.get("GLIMPSE_TEST_HOME", Path(tempfile.gettempdir()) / "glimpse-test-home"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    home = test_home()
+    return Settings(model_store=home / "models", cache_dir=home / "cache", cache_type="simple")
+
+
+@pytest.fixture(scope="session")
+def service(settings) -> ExplanationService:
+    svc = ExplanationService(settings)
+    svc.ensure_models()
+    return svc
