@@ -116,18 +116,23 @@ def output_size(model: nn.Module, x: torch.Tensor) -> int:
         return int(model(x[:1]).shape[1])
 
 
+def check_target(target, n_classes: int) -> int:
+    """A target class index in 0..n_classes-1, or a TargetError saying what is allowed."""
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise TargetError(f"Target class must be an integer, got {target!r}")
+    if not 0 <= int(target) < n_classes:
+        raise TargetError(
+            f"Target class {target} is out of range: the model has {n_classes} classes (0..{n_classes - 1})")
+    return int(target)
+
+
 def resolve_target(model: nn.Module, x: torch.Tensor, target: int | None) -> int:
     """Default target is the predicted class; a bad target is a TargetError."""
     with torch.no_grad():
         logits = model(x[:1])
-    n = int(logits.shape[1])
     if target is None:
         return int(logits.argmax(1))
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        raise TargetError(f"Target class must be an integer, got {target!r}")
-    if not 0 <= int(target) < n:
-        raise TargetError(f"Target class {target} is out of range: the model has {n} classes (0..{n - 1})")
-    return int(target)
+    return check_target(target, int(logits.shape[1]))
 
 
 def check_param(name: str, value, lo=None, hi=None, kind=float):

@@ -57,7 +57,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("saliency", "Saliency (vanilla gradient)", (Param("abs", bool, True),)),
     MethodSpec("gradient_x_input", "Gradient × input", ()),
     MethodSpec("integrated_gradients", "Integrated gradients", (
-        Param("n_steps", int, 50, 1, 1000),
+        Param("n_steps", int, 50, 2, 1000),
         Param("baseline", str, "zero", choices=("zero", "mean")),
         Param("rule", str, "gausslegendre", choices=("gausslegendre", "riemann_trapezoid",
                                                      "riemann_left", "riemann_right", "riemann_middle")),
