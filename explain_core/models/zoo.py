@@ -40,8 +40,10 @@ DEFAULT_SPECS: tuple[ModelSpec, ...] = (
               {"epochs": 60, "lr": 1e-3, "batch_size": 32, "weight_decay": 1e-4}),
     ModelSpec("wine-mlp", "Wine MLP", "wine", "tabular-mlp",
               {"epochs": 80, "lr": 1e-3, "batch_size": 16, "weight_decay": 1e-4}),
+    # Strong weight decay keeps the network off the 15 noise columns: without it gradient×input
+    # ranks 4 of the 5 informative features top on 40% of rows, with it on 80%.
     ModelSpec("known-truth-mlp", "Known-truth MLP", "known-truth", "tabular-mlp",
-              {"epochs": 40, "lr": 1e-3, "batch_size": 64}),
+              {"epochs": 60, "lr": 3e-3, "batch_size": 64, "weight_decay": 3e-2, "cosine": True}),
 )
 
 
