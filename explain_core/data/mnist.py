@@ -99,6 +99,8 @@ def load_idx_dataset(folder: Path, cache_dir: Path | None = None) -> Dataset:
         imgs, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
         if imgs.ndim != 3 or imgs.shape[1:] != (28, 28):
             raise DataError(f"{_IDX_FILES[part + '_images']} holds images of shape {imgs.shape[1:]}, expected 28x28")
+        if len(imgs) == 0:
+            raise DataError(f"{_IDX_FILES[part + '_images']} holds no images")
         if labels.ndim != 1 or len(labels) != len(imgs):
             raise DataError(f"{_IDX_FILES[part + '_labels']} has {len(labels)} labels for {len(imgs)} images")
         if labels.max() > 9:

@@ -1,0 +1,289 @@
+"""Models users bring: a CSV to train on, or a TorchScript file. Kept on disk so another
+worker, or the next start, finds them by id.
+
+Layout: <model store>/uploads/<model id>/
+    csv:         data.npz (X, y, split), weights.pt + meta.json (via ModelStore)
+    torchscript: model.pt (the uploaded bytes), meta.json
+meta.json is written last, so a folder without it is an unfinished upload and is ignored.
+
+User bytes are only ever opened with torch.jit.load (never torch.load or pickle): a
+TorchScript archive holds code and tensors, not pickled Python objects to run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .data.csv_upload import parse_csv, to_dataset
+from .data.dataset import Dataset
+from .errors import GlimpseError, ModelFileError
+from .models.architectures import build
+from .models.store import ModelStore, content_hash
+from .models.training import TrainProgress, accuracy, predict_logits
+from .models.zoo import ModelSpec, TrainedModel, fit_spec
+
+log = logging.getLogger(__name__)
+UPLOAD_ID = re.compile(r"^(csv|ts)-[0-9a-f]{10}$")
+IMAGE_SHAPE = (1, 28, 28)
+TARGET_STEPS = 1000   # optimiser steps for a CSV model: ~1 s per 1,000 on 2 cores
+
+
+def uploads_root(store: ModelStore) -> Path:
+    return Path(store.root) / "uploads"
+
+
+# ------------------------------------------------------------------------------- CSV
+def add_csv_model(service, content: bytes, target: str, filename: str = "upload.csv",
+                  progress: Callable[[dict], None] | None = None) -> str:
+    """Train a TabularMLP on a CSV; the same bytes and target give the same id (and no retraining)."""
+    model_id = "csv-" + hashlib.sha1(content + target.encode()).hexdigest()[:10]
+    tm = _already_there(service, model_id)
+    if tm is None:
+        data = to_dataset(parse_csv(content, filename=filename), target, seed=service.settings.seed,
+                          name=Path(filename).name)
+        spec = ModelSpec(model_id, f"{Path(filename).name} → {target}", model_id, "tabular-mlp",
+                         train_settings(len(data.train_idx)))
+        report = None
+        if progress is not None:
+            def report(p: TrainProgress):
+                progress({"model_id": model_id, "index": 0, "total": 1, "stage": "training", "epoch": p.epoch,
+                          "epochs": p.epochs, "loss": p.loss, "accuracy": p.train_accuracy})
+        module = fit_spec(spec, data, service.settings.seed, report)
+        tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
+                          trained_now=True, source="csv")
+        _save_csv(service.store, tm, filename, target)
+        service.register(tm)
+    if progress is not None:
+        progress({"model_id": model_id, "index": 1, "total": 1, "stage": "ready"})
+    return model_id
+
+
+def train_settings(n_train: int) -> dict:
+    """About TARGET_STEPS Adam steps whatever the size: small tables get more epochs,
+    big ones bigger batches (10,000 rows x 50 columns trains in a few seconds)."""
+    batch = int(np.clip(n_train // 30, 32, 256))
+    epochs = int(np.clip(math.ceil(TARGET_STEPS / math.ceil(n_train / batch)), 5, 150))
+    return {"epochs": epochs, "batch_size": batch, "lr": 3e-3 if batch >= 128 else 1e-3,
+            "weight_decay": 1e-4, "cosine": True}
+
+
+def _save_csv(store: ModelStore, tm: TrainedModel, filename: str, target: str) -> None:
+    folder = uploads_root(store) / tm.model_id
+    folder.mkdir(parents=True, exist_ok=True)
+    d = tm.data
+    tmp = folder / f".data.{os.getpid()}.tmp.npz"
+    np.savez(tmp, X=d.X, y=d.y, train_idx=d.train_idx, test_idx=d.test_idx)
+    tmp.replace(folder / "data.npz")
+    ModelStore(uploads_root(store)).save(tm.model_id, tm.module, {
+        "source": "csv", "model_id": tm.model_id, "title": tm.spec.title, "filename": filename, "target": target,
+        "dataset": d.name, "description": d.description, "feature_names": list(d.feature_names),
+        "class_names": list(d.class_names), "notes": list(d.notes), "train": tm.spec.train,
+        "arch": tm.spec.arch, "arch_kw": tm.spec.arch_kw, "accuracy": tm.accuracy, "hash": tm.hash,
+    })
+
+
+def _load_csv(service, folder: Path, meta: dict) -> TrainedModel:
+    with np.load(folder / "data.npz", allow_pickle=False) as z:
+        data = Dataset(name=meta["dataset"], kind="tabular", X=z["X"], y=z["y"], train_idx=z["train_idx"],
+                       test_idx=z["test_idx"], class_names=tuple(meta["class_names"]),
+                       feature_names=tuple(meta["feature_names"]), description=meta["description"],
+                       notes=tuple(meta["notes"]))
+    spec = ModelSpec(meta["model_id"], meta["title"], meta["model_id"], meta["arch"], meta["train"],
+                     meta.get("arch_kw", {}))
+    module = build(spec.arch, data.input_shape, data.n_classes, **spec.arch_kw)
+    ModelStore(uploads_root(service.store)).load(meta["model_id"], module)
+    return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="csv")
+
+
+# ------------------------------------------------------------------------ TorchScript
+def add_torchscript_model(service, content: bytes, input_shape, class_names=None, data_from: str | None = None,
+                          title: str | None = None) -> str:
+    """Register a TorchScript classifier after checking it on the data it will be explained on."""
+    model_id = "ts-" + hashlib.sha1(content).hexdigest()[:10]
+    tm = _already_there(service, model_id)
+    if tm is not None:
+        return model_id
+    module = load_torchscript(content)
+    input_shape = tuple(int(v) for v in input_shape)
+    data, data_ref = _data_for(service, input_shape, data_from)
+    if class_names:
+        class_names = tuple(str(c) for c in class_names)
+        if len(class_names) != data.n_classes:
+            raise ModelFileError(f"You gave {len(class_names)} class names, but the data {data.name!r} has "
+                                 f"{data.n_classes} classes ({', '.join(data.class_names)}).")
+        data = dataclasses.replace(data, class_names=class_names)
+    check_outputs(module, data)
+    title = title or f"TorchScript {getattr(module, 'original_name', 'model')} ({model_id})"
+    spec = ModelSpec(model_id, title, data.name, f"TorchScript {getattr(module, 'original_name', '')}".strip())
+    tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
+                      trained_now=True, source="torchscript")
+    folder = uploads_root(service.store) / model_id
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "model.pt", content)
+    _write(folder / "meta.json", json.dumps({
+        "source": "torchscript", "model_id": model_id, "title": title, "input_shape": list(input_shape),
+        "class_names": list(class_names) if class_names else None, "data": data_ref, "arch": spec.arch,
+        "accuracy": tm.accuracy, "hash": tm.hash,
+    }, indent=2).encode())
+    service.register(tm)
+    return model_id
+
+
+def load_torchscript(content: bytes) -> torch.nn.Module:
+    """TorchScript archives only. A torch.save file (pickled weights or module) is refused
+    before anything reads it: its zip has no code/ folder and no constants.pkl."""
+    if not content:
+        raise ModelFileError("Not a TorchScript model file: the file is empty.")
+    try:
+        names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise ModelFileError("Not a TorchScript model file: it is not a zip archive. Save the model with "
+                             "torch.jit.save(torch.jit.script(model), path) (or torch.jit.trace).") from None
+    if not any("/code/" in "/" + n for n in names) or not any(n.endswith("constants.pkl") for n in names):
+        raise ModelFileError("Not a TorchScript model file: this looks like a torch.save checkpoint (pickled "
+                             "weights or module), which Glimpse never unpickles. Save the model with "
+                             "torch.jit.save(torch.jit.script(model), path) (or torch.jit.trace).")
+    try:
+        module = torch.jit.load(io.BytesIO(content), map_location="cpu")
+    except Exception as e:  # torch raises RuntimeError and friends for any bad archive
+        raise ModelFileError(f"Not a TorchScript model file: {_first_line(e)}") from None
+    module.eval()
+    return module
+
+
+def check_outputs(module: torch.nn.Module, data: Dataset) -> None:
+    """Two samples in, (2, n_classes) finite logits out; otherwise a ModelFileError that says
+    which shape was given and which was expected."""
+    x = torch.as_tensor(data.X[data.test_idx[:2]])
+    try:
+        with torch.no_grad():
+            out = module(x)
+    except Exception as e:
+        raise ModelFileError(f"The model fails on inputs of shape {tuple(x.shape)} (a batch of "
+                             f"{tuple(data.input_shape)}): {_first_line(e)}") from None
+    if not isinstance(out, torch.Tensor):
+        raise ModelFileError(f"The model returns a {type(out).__name__}; it must return one tensor of logits "
+                             f"of shape (batch, {data.n_classes}).")
+    if tuple(out.shape) != (len(x), data.n_classes):
+        raise ModelFileError(f"The model returns shape {tuple(out.shape)} for a batch of {len(x)}; expected "
+                             f"{(len(x), data.n_classes)}: one logit per class ({data.n_classes} classes).")
+    if not torch.isfinite(out).all():
+        raise ModelFileError("The model returns NaN or infinite values on the sample data.")
+    try:
+        predict_logits(module, data.X[data.test_idx[:1]])
+    except Exception as e:
+        raise ModelFileError(f"The model fails on a single sample: {_first_line(e)}") from None
+
+
+def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> tuple[Dataset, dict]:
+    """The data to explain the model on, and how to find it again after a restart."""
+    if input_shape == IMAGE_SHAPE:
+        return service.dataset("image"), {"dataset": "image"}
+    if data_from:
+        spec = service.specs.get(data_from)
+        data = service.dataset(spec.dataset) if spec else service.dataset_for(data_from)
+        if data.input_shape != input_shape:
+            raise ModelFileError(f"The data of {data_from!r} has input shape {data.input_shape}, but the model "
+                                 f"takes {input_shape}.")
+        return data, ({"dataset": spec.dataset} if spec else {"model": data_from})
+    with service._lock:
+        loaded = list(service._models.values())
+    for tm in loaded:
+        if tm.data.input_shape == input_shape:
+            ref = {"dataset": tm.spec.dataset} if tm.model_id in service.specs else {"model": tm.model_id}
+            return tm.data, ref
+    for spec in service.specs.values():
+        if spec.dataset != "image":
+            data = service.dataset(spec.dataset)
+            if data.input_shape == input_shape:
+                return data, {"dataset": spec.dataset}
+    raise ModelFileError(
+        f"No data with input shape {input_shape} is available. Image models must take {IMAGE_SHAPE}; for a "
+        f"tabular model, first upload a CSV with {input_shape[0] if len(input_shape) == 1 else '?'} feature "
+        "columns and choose it as the model's data.")
+
+
+def _load_torchscript(service, folder: Path, meta: dict) -> TrainedModel:
+    module = torch.jit.load(str(folder / "model.pt"), map_location="cpu")
+    module.eval()
+    ref = meta["data"]
+    data = service.dataset(ref["dataset"]) if "dataset" in ref else service.dataset_for(ref["model"])
+    if meta.get("class_names"):
+        data = dataclasses.replace(data, class_names=tuple(meta["class_names"]))
+    spec = ModelSpec(meta["model_id"], meta["title"], data.name, meta["arch"])
+    return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="torchscript")
+
+
+# ------------------------------------------------------------------- restore and list
+def load_upload(service, model_id: str) -> TrainedModel | None:
+    """A stored upload, or None when there is none (or it cannot be read: logged, not raised)."""
+    if not isinstance(model_id, str) or not UPLOAD_ID.match(model_id):
+        return None   # also keeps a crafted id from naming a path outside the store
+    folder = uploads_root(service.store) / model_id
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.warning("Stored upload %s has unreadable metadata: %s", model_id, e)
+        return None
+    try:
+        if meta.get("source") == "csv":
+            return _load_csv(service, folder, meta)
+        if meta.get("source") == "torchscript":
+            return _load_torchscript(service, folder, meta)
+        log.warning("Stored upload %s has unknown source %r", model_id, meta.get("source"))
+    except (GlimpseError, OSError, ValueError, KeyError, TypeError, RuntimeError, zipfile.BadZipFile) as e:
+        log.warning("Stored upload %s cannot be restored: %s", model_id, e)
+    return None
+
+
+def stored_upload_ids(store: ModelStore) -> list[str]:
+    """Ids of finished uploads on disk, oldest first."""
+    root = uploads_root(store)
+    found = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return []
+    for d in entries:
+        meta = d / "meta.json"
+        try:
+            if UPLOAD_ID.match(d.name) and meta.is_file():
+                found.append((meta.stat().st_mtime, d.name))
+        except OSError:
+            continue
+    return [name for _, name in sorted(found)]
+
+
+def _already_there(service, model_id: str) -> TrainedModel | None:
+    with service._lock:
+        tm = service._models.get(model_id)
+    if tm is None:
+        tm = load_upload(service, model_id)
+        if tm is not None:
+            service.register(tm)
+    return tm
+
+
+def _write(path: Path, content: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:300]
