@@ -14,7 +14,7 @@ from .config import Settings
 from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
 from .errors import GlimpseError, UnknownIdError
-from .methods.base import conv_layers, named_layers, resolve_target
+from .methods.base import check_target, conv_layers, named_layers, resolve_target
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.store import ModelStore
 from .models.training import TrainProgress, predict_logits
@@ -248,44 +248,65 @@ class ExplanationService:
 
     # ------------------------------------------------------------------------ explain
     def explain(self, model_id: str, sample_id, method: str, target: int | None = None, **params):
-        tm = self._model(model_id)
+        tm, i, params, keys = self._request(model_id, sample_id, method, target, params)
+        for key in keys:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.stats["hits"] += 1
+                return hit
+        self.stats["misses"] += 1
         spec = method_spec(method)
-        params = normalise_params(method, params, tm.data.kind, tm.module)
-        i = self._index(tm, sample_id)
         if spec.needs_target:
             target = self._target(tm, i, target)
-        else:
-            target = None
-        sample_key = self._sample_key(tm, i) if spec.per_sample else "-"
-        key = result_key(tm.hash, sample_key, method, {**params, "target": target})
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.stats["hits"] += 1
-            return hit
-        self.stats["misses"] += 1
         with self._compute_lock(model_id):
             if method == "tree":
                 result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
             else:
                 result = RUNNERS[method](tm.module, tm.data, tm.data.X[i], target, params)
-        self.cache.set(key, result)
+        self.cache.set(keys[0], result)
+        if spec.needs_target and keys[0].endswith(":auto"):
+            # the predicted class asked for by number must hit this result too
+            self.cache.set(self._key(tm, i, method, params, target), result)
         return result
 
     def cached(self, model_id: str, sample_id, method: str, target: int | None = None, **params) -> bool:
         """Whether explain() with these arguments would be served from the cache."""
+        _, _, _, keys = self._request(model_id, sample_id, method, target, params)
+        return any(self.cache.has(k) for k in keys)
+
+    def _request(self, model_id, sample_id, method, target, params):
+        """Validate a request and name its cache keys without touching the model.
+
+        The default target (the predicted class) is keyed as 'auto': the model hash fixes
+        the prediction, so a cached result needs no forward pass to be found, even in a
+        fresh worker process.
+        """
         tm = self._model(model_id)
         spec = method_spec(method)
         params = normalise_params(method, params, tm.data.kind, tm.module)
         i = self._index(tm, sample_id)
-        target = self._target(tm, i, target) if spec.needs_target else None
-        sample_key = self._sample_key(tm, i) if spec.per_sample else "-"
-        return self.cache.has(result_key(tm.hash, sample_key, method, {**params, "target": target}))
+        if not spec.needs_target:
+            target = None
+        elif target is not None:
+            target = check_target(target, len(tm.data.class_names))
+        key = self._key(tm, i, method, params, "auto" if spec.needs_target and target is None else target)
+        return tm, i, params, [key]
+
+    def put(self, model_id: str, sample_id, method: str, result, target: int | None = None, **params) -> None:
+        """Store a result computed elsewhere (a batched precompute) under explain()'s keys."""
+        tm, i, params, keys = self._request(model_id, sample_id, method, target, params)
+        self.cache.set(keys[0], result)
+        if method_spec(method).needs_target and keys[0].endswith(":auto"):
+            self.cache.set(self._key(tm, i, method, params, result.target), result)
+
+    def _key(self, tm: TrainedModel, i: int, method: str, params: dict, target) -> str:
+        sample_key = self._sample_key(tm, i) if method_spec(method).per_sample else "-"
+        return result_key(tm.hash, sample_key, method, params) + f":{target}"
 
     def _target(self, tm: TrainedModel, i: int, target) -> int:
-        if target is None:
-            return int(self.samples(tm.model_id).predictions[i])
-        x = torch.as_tensor(tm.data.X[i]).unsqueeze(0)
-        return resolve_target(tm.module, x, target)
+        if target is not None:
+            return int(target)  # validated in _request
+        return resolve_target(tm.module, torch.as_tensor(tm.data.X[i]).unsqueeze(0), None)
 
     def _tree(self, tm: TrainedModel, max_depth: int):
         from .methods.tree import DistilledTree

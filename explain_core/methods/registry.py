@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import torch
 
 from ..errors import ParameterError, UnknownIdError
 from .base import check_param, conv_layers
@@ -88,6 +89,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("tree", "Distilled decision tree", (Param("max_depth", int, 4, 1, 12),), needs_target=False),
 )}
 
+INTROSPECTIVE = ("activations", "weights", "gradcam")  # need hooks or named layers
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
 
 
@@ -108,6 +110,9 @@ def normalise_params(name: str, params: dict, kind: str, model=None) -> dict:
     unknown = set(params) - known
     if unknown:
         raise ParameterError(f"Unknown parameter(s) for {spec.title}: {', '.join(sorted(unknown))}")
+    if name in INTROSPECTIVE and isinstance(model, torch.jit.ScriptModule):
+        raise ParameterError(f"{spec.title} needs the model's layers, which a TorchScript model does not "
+                             "expose; the gradient maps, occlusion, LIME and the tree work for it")
     is_image = kind == "image"
     out = {p.name: p.normalise(params.get(p.name), is_image) for p in spec.params}
     if name == "lime" and not is_image:

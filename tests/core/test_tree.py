@@ -84,7 +84,7 @@ def test_structure_arrays_and_labels(service, trees):
         assert getattr(e, name).shape == (n,)
     assert e.value.shape == (n, 2)
     np.testing.assert_allclose(e.value.sum(1), 1.0)
-    assert e.n_node_samples[0] == len(d.X_train)
+    assert e.n_node_samples[0] == 5 * len(d.X_train)  # training rows + 4 jittered copies each
     assert len(e.node_labels) == n
     root = e.node_labels[0]
     assert root == f"{d.feature_names[e.feature[0]]} ≤ {e.threshold[0]:.3g}"
