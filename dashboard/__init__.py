@@ -1,0 +1,53 @@
+"""Glimpse's presentation half: a Dash app over an explain_core ExplanationService.
+
+Never imports torch; everything it shows comes through the service.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+
+from . import callbacks, upload
+from .layout import TAB_MODULES, layout
+from .samples import Thumbnails
+from .startup import Startup
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger("glimpse.dashboard")
+
+
+def default_background_manager(service):
+    """Background callbacks (CSV training) as diskcache jobs under the service's cache_dir."""
+    import diskcache
+
+    folder = Path(service.settings.cache_dir) / "dash-background"
+    folder.mkdir(parents=True, exist_ok=True)
+    return dash.DiskcacheManager(diskcache.Cache(str(folder)))
+
+
+def create_app(service, background_manager=None, start: bool = True) -> dash.Dash:
+    """The Dash app for `service`. With start=True the default models begin loading (or,
+    on a first start, training) in a background thread at once; the page shows progress."""
+    manager = background_manager or default_background_manager(service)
+    app = dash.Dash(__name__, title="Glimpse", assets_folder=str(ASSETS), serve_locally=True,
+                    background_callback_manager=manager, update_title=None)
+    app.layout = layout()
+    startup = Startup(service)
+    thumbs = Thumbnails(service)
+    callbacks.register_callbacks(app, service, startup, thumbs)
+    for tab in TAB_MODULES:
+        tab.register_callbacks(app, service)
+    upload.register_callbacks(app, service, manager)
+
+    @app.server.before_request
+    def _ensure_started():   # a worker forked by a server starts its own loader if needed
+        startup.start()
+
+    app.glimpse_service = service
+    app.glimpse_startup = startup
+    app.glimpse_thumbnails = thumbs
+    if start:
+        startup.start()
+    return app

@@ -1,0 +1,183 @@
+"""Callbacks of the page shell: start-up progress, the selection, the URL, the header,
+the sample browser and the selected-sample panel. Each is a thin wrapper around a plain
+function of (service, inputs...) so tests can call the logic without a browser."""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from explain_core.errors import GlimpseError
+
+from . import ids
+from .components import alert, bar_style, note
+from .sample_info import model_card, model_options, sample_panel, target_options
+from .samples import Filters, browse, selected_row_style
+from .selection import after_click, from_link
+from .urls import format_search
+
+HIDDEN, SHOWN = {"display": "none"}, {}
+
+
+# ------------------------------------------------------------------------ plain functions
+def startup_view(status: dict, was_ready: bool):
+    """(bar style, text, ready, interval disabled, start-up panel style, main style, header controls style)."""
+    if status.get("error"):
+        return bar_style(status.get("fraction", 0)), alert(status["error"]), False, True, SHOWN, HIDDEN, HIDDEN
+    if status.get("ready"):
+        return bar_style(1), "Ready", (no_update if was_ready else True), True, HIDDEN, SHOWN, SHOWN
+    return (bar_style(status.get("fraction", 0)), status.get("message", ""), no_update, False, SHOWN, HIDDEN,
+            HIDDEN)
+
+
+def select(service, trigger, value, state, applied, search, filters: Filters, sort_by=None, flags=()):
+    """(state, applied, tab, method, compare, alert, filter flags) after a trigger; no_update
+    where unchanged.
+
+    Until the deep link has been applied (once, when the models are ready) it decides
+    everything, and a linked training sample turns 'held-out only' off so the browser
+    shows it; afterwards clicks move the selection."""
+    keep = no_update
+    if not applied or not state:
+        sel = from_link(service, search)
+        flags = list(flags or [])
+        shown = service.sample(sel.state["model"], sel.state["sample"]).is_test or ids.HELD_OUT not in flags
+        new_flags = keep if shown else [f for f in flags if f != ids.HELD_OUT]
+        return (sel.state, True, sel.tab or keep, sel.method or keep, sel.compare or keep, sel.message, new_flags)
+    try:
+        new = after_click(service, trigger, value, state, filters, sort_by)
+    except GlimpseError as e:
+        return keep, keep, keep, keep, keep, alert(str(e)), keep
+    if new is None:
+        return (keep,) * 7
+    return new, keep, keep, keep, keep, None, keep
+
+
+def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, trigger):
+    """(grid, table rows, table columns, row styles, page, page label, count, grid style, table style)."""
+    model_id, sample_id = state["model"], state["sample"]
+    follow = True
+    if trigger in (ids.PAGE_PREV, ids.PAGE_NEXT):
+        page = (page or 0) + (-1 if trigger == ids.PAGE_PREV else 1)
+        follow = False
+    elif trigger in (ids.FILTER_TRUE, ids.FILTER_PRED, ids.FILTER_FLAGS, ids.SAMPLE_TABLE):
+        page, follow = 0, False    # a new list starts at its top
+    view = browse(service, thumbs, model_id, sample_id, filters, page, sort_by, follow_selection=follow)
+    image = service.model_info(model_id).kind == "image"
+    grid = view.grid if view.count else [note("No sample matches these filters.")]
+    total = len(service.samples(model_id).labels)
+    return (grid if image else [], view.rows, view.columns, selected_row_style(sample_id), view.page,
+            f"page {view.page + 1} of {view.n_pages}", f"{view.count:,} of {total:,} listed",
+            SHOWN if image else HIDDEN, HIDDEN if image else SHOWN)
+
+
+def url_for(state, tab, method, compare, current_search):
+    if not state:
+        raise PreventUpdate
+    search = format_search(state["model"], state["sample"], tab, method, compare)
+    return no_update if search == current_search else search
+
+
+def class_filter_options(info) -> list[dict]:
+    return [{"label": name, "value": k} for k, name in enumerate(info.class_names)]
+
+
+# -------------------------------------------------------------------------- registration
+def register_callbacks(app, service, startup, thumbs):
+    @app.callback(Output(ids.STARTUP_BAR, "style"), Output(ids.STARTUP_TEXT, "children"),
+                  Output(ids.READY, "data"), Output(ids.STARTUP_INTERVAL, "disabled"),
+                  Output(ids.STARTUP, "style"), Output(ids.MAIN, "style"), Output(ids.HEADER_CONTROLS, "style"),
+                  Input(ids.STARTUP_INTERVAL, "n_intervals"), State(ids.READY, "data"))
+    def _startup(_n, was_ready):
+        return startup_view(startup.status(), bool(was_ready))
+
+    @app.callback(Output(ids.MODEL_SELECT, "options"),
+                  Input(ids.READY, "data"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"))
+    def _model_options(ready, _csv, _ts):
+        if not ready:
+            raise PreventUpdate
+        return model_options(service)
+
+    @app.callback(Output(ids.STATE, "data"), Output(ids.URL_APPLIED, "data"), Output(ids.TABS, "value"),
+                  Output(ids.METHOD_A, "value", allow_duplicate=True),
+                  Output(ids.METHOD_B, "value", allow_duplicate=True),
+                  Output(ids.SELECTION_ALERT, "children"), Output(ids.FILTER_FLAGS, "value"),
+                  Input(ids.READY, "data"), Input(ids.URL, "search"), Input(ids.MODEL_SELECT, "value"),
+                  Input({"type": ids.THUMB, "index": ALL}, "n_clicks"), Input(ids.SAMPLE_TABLE, "active_cell"),
+                  Input(ids.SAMPLE_PREV, "n_clicks"), Input(ids.SAMPLE_NEXT, "n_clicks"),
+                  Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),
+                  State(ids.STATE, "data"), State(ids.URL_APPLIED, "data"),
+                  State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"), State(ids.FILTER_FLAGS, "value"),
+                  State(ids.SAMPLE_TABLE, "sort_by"), prevent_initial_call=True)
+    def _select(ready, search, *rest):
+        state, applied, true_c, pred_c, flags, sort_by = rest[-6:]
+        if not ready or search is None:
+            raise PreventUpdate
+        value = ctx.triggered[0]["value"] if ctx.triggered else None
+        out = select(service, ctx.triggered_id, value, state, applied, search,
+                     Filters.from_inputs(true_c, pred_c, flags), sort_by, flags)
+        if all(o is no_update for o in out):
+            raise PreventUpdate
+        return out
+
+    @app.callback(Output(ids.MODEL, "data"), Input(ids.STATE, "data"), State(ids.MODEL, "data"))
+    def _model(state, current):
+        if not state or state["model"] == current:
+            raise PreventUpdate
+        return state["model"]
+
+    @app.callback(Output(ids.MODEL_SELECT, "value"), Output(ids.MODEL_CARD, "children"),
+                  Output(ids.TARGET, "options"), Output(ids.TARGET, "value"),
+                  Output(ids.FILTER_TRUE, "options"), Output(ids.FILTER_TRUE, "value"),
+                  Output(ids.FILTER_PRED, "options"), Output(ids.FILTER_PRED, "value"),
+                  Output(ids.SAMPLE_TABLE, "sort_by"), Output(ids.SAMPLE_TABLE, "active_cell"),
+                  Input(ids.MODEL, "data"), State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"),
+                  State(ids.SAMPLE_TABLE, "sort_by"))
+    def _on_model(model_id, true_c, pred_c, sort_by):
+        if not model_id:
+            raise PreventUpdate
+        info = service.model_info(model_id)
+        classes = class_filter_options(info)
+
+        def clear(value, empty):   # writing an unchanged value would still re-page the browser
+            return no_update if value in (None, [], empty) else empty
+        return (model_id, model_card(info), target_options(info), ids.PREDICTED,
+                classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []), None)
+
+    @app.callback(Output(ids.THUMB_GRID, "children"), Output(ids.SAMPLE_TABLE, "data"),
+                  Output(ids.SAMPLE_TABLE, "columns"), Output(ids.SAMPLE_TABLE, "style_data_conditional"),
+                  Output(ids.PAGE, "data"), Output(ids.PAGE_LABEL, "children"), Output(ids.BROWSER_COUNT, "children"),
+                  Output(ids.THUMB_GRID, "style"), Output(ids.TABLE_WRAP, "style"),
+                  Input(ids.STATE, "data"), Input(ids.FILTER_TRUE, "value"), Input(ids.FILTER_PRED, "value"),
+                  Input(ids.FILTER_FLAGS, "value"), Input(ids.SAMPLE_TABLE, "sort_by"),
+                  Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"), State(ids.PAGE, "data"))
+    def _browser(state, true_c, pred_c, flags, sort_by, _prev, _next, page):
+        if not state:
+            raise PreventUpdate
+        fired = {t["prop_id"].split(".")[0] for t in ctx.triggered}
+        trigger = ids.STATE if ids.STATE in fired else ctx.triggered_id   # a new selection wins: show it
+        return browser_outputs(service, thumbs, state, Filters.from_inputs(true_c, pred_c, flags), sort_by, page,
+                               trigger)
+
+    @app.callback(Output(ids.SAMPLE_INFO, "children"), Output(ids.PROBA_GRAPH, "figure"), Input(ids.STATE, "data"))
+    def _sample(state):
+        if not state:
+            raise PreventUpdate
+        try:
+            return sample_panel(service, thumbs, state["model"], state["sample"])
+        except GlimpseError as e:
+            return alert(str(e)), no_update
+
+    @app.callback(Output(ids.URL, "search"),
+                  Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
+                  Input(ids.METHOD_B, "value"), State(ids.URL, "search"), State(ids.URL_APPLIED, "data"))
+    def _url(state, tab, method, compare, current, applied):
+        if not applied:
+            raise PreventUpdate
+        return url_for(state, tab, method, compare, current)
+
+    app.clientside_callback(
+        """function(tab) {
+            return %s.map(function(t) { return t === tab ? {} : {display: 'none'}; });
+        }""" % list(ids.TAB_NAMES),
+        [Output(ids.panel(t), "style") for t in ids.TAB_NAMES], Input(ids.TABS, "value"),
+    )

@@ -1,0 +1,99 @@
+"""Every component id of the page, in one place (tests and e2e tests import these)."""
+
+# page shell
+URL = "url"
+STATE = "view-state"                 # dcc.Store {"model": id, "sample": int}: the selection
+URL_APPLIED = "url-applied"          # dcc.Store bool: the deep link has been read
+READY = "ready"                      # dcc.Store bool: models are loaded
+STARTUP = "startup"                  # the start-up panel (progress while models train)
+STARTUP_BAR = "startup-bar"
+STARTUP_TEXT = "startup-text"
+STARTUP_INTERVAL = "startup-interval"
+MAIN = "main"                        # everything else; hidden until READY
+MODEL = "model-id"                   # dcc.Store: the selected model id (changes only with the model)
+
+# header
+HEADER_CONTROLS = "header-controls"   # model picker, card and upload button; shown once READY
+MODEL_SELECT = "model-select"
+MODEL_CARD = "model-card"
+
+# sample browser
+FILTER_TRUE = "filter-true"
+FILTER_PRED = "filter-pred"
+FILTER_FLAGS = "filter-flags"        # checklist: "misclassified", "test"
+MISCLASSIFIED = "misclassified"
+HELD_OUT = "test"
+PAGE = "page"                        # dcc.Store int
+PAGE_PREV = "page-prev"
+PAGE_NEXT = "page-next"
+PAGE_LABEL = "page-label"
+SAMPLE_PREV = "sample-prev"
+SAMPLE_NEXT = "sample-next"
+THUMB_GRID = "thumb-grid"
+THUMB = "thumb"                      # pattern id type: {"type": THUMB, "index": sample_id}
+TABLE_WRAP = "sample-table-wrap"
+SAMPLE_TABLE = "sample-table"
+BROWSER_COUNT = "browser-count"
+SELECTION_ALERT = "selection-alert"
+
+# selected sample
+SAMPLE_INFO = "sample-info"
+SAMPLE_TRUE = "sample-true"       # the true label inside SAMPLE_INFO
+SAMPLE_PRED = "sample-pred"       # the predicted label inside SAMPLE_INFO
+PROBA_GRAPH = "proba-graph"
+TARGET = "target-select"
+PREDICTED = "predicted"              # TARGET value meaning "the predicted class"
+
+# tabs
+TABS = "tabs"
+TAB_ACTIVATIONS = "activations"
+TAB_WEIGHTS = "weights"
+TAB_GRADIENTS = "gradients"
+TAB_LIME = "lime"
+TAB_TREE = "tree"
+TAB_NAMES = (TAB_ACTIVATIONS, TAB_WEIGHTS, TAB_GRADIENTS, TAB_LIME, TAB_TREE)
+
+
+def panel(tab: str) -> str:
+    return f"panel-{tab}"
+
+
+def output(tab: str) -> str:
+    """The div each tab renders its figures into."""
+    return f"out-{tab}"
+
+
+ACT_LAYER = "act-layer"
+ALL_LAYERS = "__all__"
+WEIGHT_LAYER = "weight-layer"
+METHOD_A = "method-a"
+METHOD_B = "method-b"
+NO_METHOD = "none"
+PARAMS_A = "params-a"
+PARAMS_B = "params-b"
+PARAM = "param"                      # pattern id: {"type": PARAM, "slot": "a"|"b", "method": m, "name": p}
+LIME_SAMPLES = "lime-samples"
+LIME_KERNEL = "lime-kernel"
+TREE_DEPTH = "tree-depth"
+
+# upload
+UPLOAD_PANEL = "upload-panel"
+UPLOAD_TOGGLE = "upload-toggle"      # header button that shows/hides UPLOAD_PANEL
+UPLOAD_CLOSE = "upload-close"
+CSV_UPLOAD = "csv-upload"
+CSV_PREVIEW = "csv-preview"
+CSV_TARGET = "csv-target"
+CSV_TRAIN = "csv-train"
+CSV_PROGRESS = "csv-progress"        # wrapper shown while training
+CSV_PROGRESS_BAR = "csv-progress-bar"
+CSV_PROGRESS_TEXT = "csv-progress-text"
+CSV_MESSAGE = "csv-message"
+CSV_ADDED = "csv-added"              # dcc.Store: id of the model trained from the CSV
+TS_UPLOAD = "ts-upload"
+TS_FILENAME = "ts-filename"
+TS_SHAPE = "ts-shape"
+TS_CLASSES = "ts-classes"
+TS_DATA = "ts-data"
+TS_ADD = "ts-add"
+TS_MESSAGE = "ts-message"
+TS_ADDED = "ts-added"                # dcc.Store: id of the TorchScript model added

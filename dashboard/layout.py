@@ -1,0 +1,77 @@
+"""The page shell: header (model selector, model card), start-up progress, sample
+browser and selected sample on the left, the explanation tabs on the right."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import ids, sample_info, samples, upload
+from .components import progress_bar
+from .tabs import activations, gradients, lime, tree, weights
+
+TAB_LABELS = {
+    ids.TAB_ACTIVATIONS: "Layer activations",
+    ids.TAB_WEIGHTS: "Filter weights",
+    ids.TAB_GRADIENTS: "Gradient maps",
+    ids.TAB_LIME: "LIME",
+    ids.TAB_TREE: "Distilled tree",
+}
+TAB_MODULES = (activations, weights, gradients, lime, tree)
+DEFAULT_TAB = ids.TAB_GRADIENTS
+
+
+def header():
+    return html.Header(className="topbar", children=[
+        html.Div(className="brand", children=[html.Span("Glimpse", className="brand-name"),
+                                              html.Span("why did the model say that?", className="brand-tag")]),
+        html.Div(id=ids.HEADER_CONTROLS, className="header-controls", style={"display": "none"}, children=[
+            html.Label(["Model", dcc.Dropdown(id=ids.MODEL_SELECT, clearable=False, searchable=False,
+                                              placeholder="loading models…", className="model-select")],
+                       className="model-picker"),
+            html.Div(id=ids.MODEL_CARD, className="model-card"),
+            html.Button("+ Add a model", id=ids.UPLOAD_TOGGLE, className="btn btn-header",
+                        title="Train a model on your CSV table, or add a TorchScript model"),
+        ]),
+    ])
+
+
+def startup_panel():
+    return html.Div(id=ids.STARTUP, className="startup card", children=[
+        html.H2("Preparing the models"),
+        html.P("The first start trains the default models (about half a minute); later starts only load them.",
+               className="muted"),
+        progress_bar(ids.STARTUP_BAR, ids.STARTUP_TEXT, 0.0, "Starting…"),
+        dcc.Interval(id=ids.STARTUP_INTERVAL, interval=500),
+    ])
+
+
+def tabs():
+    return html.Main(className="content", children=[
+        html.Div(className="content-head", children=[
+            sample_info.target_picker(),
+            html.Span("Every tab explains this class; activations and weights do not depend on it.",
+                      className="muted"),
+        ]),
+        dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, className="tabs", children=[
+            dcc.Tab(label=TAB_LABELS[t], value=t, className="tab", selected_className="tab--selected")
+            for t in ids.TAB_NAMES]),
+        html.Div([m.layout() for m in TAB_MODULES], className="panels"),
+    ])
+
+
+def layout():
+    return html.Div(className="app", children=[
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.STATE),
+        dcc.Store(id=ids.MODEL),
+        dcc.Store(id=ids.URL_APPLIED, data=False),
+        dcc.Store(id=ids.READY, data=False),
+        header(),
+        startup_panel(),
+        html.Div(id=ids.MAIN, className="main", style={"display": "none"}, children=[
+            upload.layout(),
+            html.Div(className="body", children=[
+                html.Aside([samples.layout(), sample_info.layout()], className="sidebar"),
+                tabs(),
+            ]),
+        ]),
+    ])

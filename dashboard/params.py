@@ -1,0 +1,84 @@
+"""Controls for a method's parameters, built from its MethodSpec (service.methods()), and
+the way back from control values to explain() keyword arguments."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import ids
+
+LABELS = {
+    "abs": "absolute values", "n_steps": "steps", "baseline": "baseline", "rule": "integration rule",
+    "n_samples": "samples", "noise_level": "noise (σ, fraction of input range)", "seed": "random seed",
+    "layer": "layer", "relu": "positive evidence only (ReLU)", "window": "window", "stride": "stride",
+    "fill": "fill value", "kernel_width": "kernel width", "top_k": "features listed",
+    "segmentation": "segments", "patch": "patch size",
+}
+CHOICE_LABELS = {
+    "zero": "zero", "mean": "training mean", "gausslegendre": "Gauss–Legendre",
+    "riemann_trapezoid": "trapezoid", "riemann_left": "left sum", "riemann_right": "right sum",
+    "riemann_middle": "midpoint", "grid": "square patches", "slic": "superpixels (SLIC)",
+}
+HELP = {
+    "abs": "Show |gradient| (how much) instead of the signed gradient (which way).",
+    "n_steps": "Points on the path from the baseline to the input; more steps, smaller completeness delta.",
+    "baseline": "zero: a black image / all-zero row; mean: the average training sample.",
+    "rule": "How the path integral is approximated; Gauss–Legendre needs the fewest steps.",
+    "noise_level": "Standard deviation of the Gaussian noise, relative to the input's value range.",
+    "layer": "The convolution layer whose feature maps Grad-CAM weighs.",
+    "window": "Side of the square (pixels) or number of features hidden at a time.",
+    "stride": "How far the window moves each step.",
+    "fill": "The value hidden inputs are replaced with.",
+    "kernel_width": "Width of the proximity kernel; empty = the default (0.25 for images, 0.75·√features for tables).",
+    "n_samples": "Number of perturbed samples the method runs through the model.",
+}
+
+
+def default_of(p, image: bool):
+    return p.image_default if (image and p.image_default is not None) else p.default
+
+
+def param_controls(slot: str, spec, info, only: tuple[str, ...] | None = None) -> list:
+    """One labelled control per parameter; ids {"type": PARAM, "slot", "method", "name"}."""
+    image = info.kind == "image"
+    out = []
+    for p in spec.params:
+        if only is not None and p.name not in only:
+            continue
+        if not image and spec.name == "lime" and p.name in ("segmentation", "patch"):
+            continue
+        pid = {"type": ids.PARAM, "slot": slot, "method": spec.name, "name": p.name}
+        out.append(html.Label([LABELS.get(p.name, p.name), _control(pid, p, spec, info, default_of(p, image))],
+                              className="param", title=HELP.get(p.name, "")))
+    return out
+
+
+def _control(pid, p, spec, info, default):
+    if p.kind is bool:
+        return dcc.Checklist(id=pid, options=[{"label": "on", "value": "on"}], value=["on"] if default else [],
+                             className="param-check")
+    if spec.name == "gradcam" and p.name == "layer":
+        layers = list(info.conv_layers)
+        return dcc.Dropdown(id=pid, options=layers, value=layers[-1] if layers else None, clearable=False,
+                            searchable=False)
+    if p.choices:
+        options = [{"label": CHOICE_LABELS.get(c, str(c)), "value": c} for c in p.choices]
+        return dcc.Dropdown(id=pid, options=options, value=default, clearable=False, searchable=False)
+    step = 1 if p.kind is int else "any"
+    return dcc.Input(id=pid, type="number", value=default, min=p.lo, max=p.hi, step=step, debounce=True,
+                     placeholder="default", className="param-number")
+
+
+def collect_params(spec, control_ids, values) -> dict:
+    """explain() keyword arguments from the controls of `spec` (controls of other methods,
+    still on the page for a moment after a switch, are ignored; empty fields mean default)."""
+    by_name = {p.name: p for p in spec.params}
+    out = {}
+    for cid, value in zip(control_ids or (), values or ()):
+        if cid.get("method") != spec.name or cid.get("name") not in by_name:
+            continue
+        p = by_name[cid["name"]]
+        if p.kind is bool:
+            out[p.name] = bool(value)
+        elif value is not None and value != "":
+            out[p.name] = value
+    return out

@@ -1,0 +1,106 @@
+"""The selected sample (label, prediction, class probabilities), the target-class picker
+and the model card."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from . import ids
+from .components import GRAPH_CONFIG
+from .figures.samples import probability_figure
+
+
+def sample_panel(service, thumbs, model_id: str, sample_id: int):
+    """(children of the sample panel, probability figure) for the selected sample."""
+    info = service.model_info(model_id)
+    s = service.sample(model_id, sample_id)
+    names = info.class_names
+    right = s.label == s.prediction
+    facts = html.Dl(className="facts", children=[
+        html.Dt("Sample"), html.Dd(f"#{s.sample_id} ({'held-out' if s.is_test else 'training'} data)"),
+        html.Dt("True label"), html.Dd(names[s.label], id=ids.SAMPLE_TRUE),
+        html.Dt("Prediction"), html.Dd(
+            [html.Span(names[s.prediction], id=ids.SAMPLE_PRED),
+             f" ({100 * float(s.probabilities[s.prediction]):.1f}%) ",
+             html.Span("✓ correct" if right else "✗ wrong", className="ok" if right else "bad")]),
+    ])
+    children = [facts]
+    if info.kind == "image":
+        children.insert(0, html.Img(src=thumbs.uri(model_id, sample_id), className="digit-large",
+                                    alt=f"sample {sample_id}"))
+    fig = compact(probability_figure(s.probabilities, names, s.label, s.prediction), len(names))
+    return children, fig
+
+
+def compact(fig, n_classes: int):
+    """The probability chart sized for the narrow sidebar: the facts above it already say
+    what its title says, and the bar labels keep only the percentage (the colours say
+    which bar is the prediction and which the true label, see the line above the chart)."""
+    bars = fig.data[0]
+    bars.text = [f"{100 * float(p):.1f}%" for p in bars.x]
+    fig.update_layout(title=None, height=int(min(max(50 + 18 * n_classes, 110), 420)),
+                      margin=dict(l=8, r=8, t=6, b=6), xaxis_title=None, yaxis_title=None, font_size=11,
+                      xaxis_range=[0, 1.22])
+    return fig
+
+
+def class_label(names, k: int) -> str:
+    name = names[k]
+    return f"class {name}" if name == str(k) else f"{k}: {name}"
+
+
+def target_options(info) -> list[dict]:
+    return [{"label": "Predicted class", "value": ids.PREDICTED}] + [
+        {"label": class_label(info.class_names, k), "value": k} for k in range(len(info.class_names))]
+
+
+def target_value(value) -> int | None:
+    """The picker's value as explain()'s target: None means the predicted class."""
+    if value in (None, ids.PREDICTED, ""):
+        return None
+    return int(value)
+
+
+def model_card(info):
+    acc = f"{100 * info.accuracy:.1f}%"
+    items = [
+        ("Data", info.dataset_description or info.dataset),
+        ("Architecture", info.architecture),
+        ("Held-out accuracy", f"{acc} on {info.n_test:,} samples"),
+    ]
+    card = [html.Div([html.Span(k, className="card-key"), html.Span(v, className="card-value")],
+                     className="card-item") for k, v in items]
+    if info.notes:
+        card.append(html.Details([html.Summary(f"{len(info.notes)} note{'s' if len(info.notes) > 1 else ''} "
+                                               "on the data"),
+                                  html.Ul([html.Li(n) for n in info.notes])], className="card-notes"))
+    return card
+
+
+def model_options(service) -> list[dict]:
+    kind = {"image": "images", "tabular": "table"}
+    return [{"label": f"{m.title} ({kind.get(m.kind, m.kind)}{', uploaded' if m.source != 'builtin' else ''})",
+             "value": m.model_id} for m in service.list_models()]
+
+
+def layout():
+    return html.Section(className="card sample", children=[
+        html.Div(className="card-title-row", children=[
+            html.H2("Selected sample", className="card-title"),
+            html.Div(className="sample-nav", children=[
+                html.Button("← prev", id=ids.SAMPLE_PREV, className="btn btn-small", title="Previous sample (← key)"),
+                html.Button("next →", id=ids.SAMPLE_NEXT, className="btn btn-small", title="Next sample (→ key)"),
+            ]),
+        ]),
+        html.Div(id=ids.SAMPLE_INFO, className="sample-info"),
+        html.Div(["Class probabilities ", html.Span("■ predicted", className="key-pred"), " ",
+                  html.Span("■ true label", className="key-true")], className="subhead"),
+        dcc.Loading(dcc.Graph(id=ids.PROBA_GRAPH, config={**GRAPH_CONFIG, "displayModeBar": False},
+                              className="proba"), delay_show=300),
+    ])
+
+
+def target_picker():
+    return html.Label(className="target-picker", title="The class every tab explains (default: the predicted class)",
+                      children=["Explain class", dcc.Dropdown(
+                          id=ids.TARGET, value=ids.PREDICTED, clearable=False, searchable=False,
+                          options=[{"label": "Predicted class", "value": ids.PREDICTED}])])

@@ -1,0 +1,267 @@
+"""The sample browser: which samples to list (filters, sort, pages) and how to show them
+(digit thumbnails for image models, a sortable table for tabular ones).
+
+The functions here are plain (service, inputs...) -> outputs; the callbacks that wire
+them to the page live in dashboard/callbacks.py.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from dash import dash_table, dcc, html
+
+from . import ids
+from .figures.samples import digit_thumbnail_uri
+
+PAGE_SIZE_IMAGES = 40   # 8 x 5 thumbnails
+PAGE_SIZE_ROWS = 10
+FIXED_COLUMNS = ("id", "split", "true", "pred", "p")
+
+
+@dataclass(frozen=True)
+class Filters:
+    true_class: int | None = None
+    pred_class: int | None = None
+    misclassified: bool = False
+    held_out: bool = False
+
+    @classmethod
+    def from_inputs(cls, true_class, pred_class, flags) -> "Filters":
+        flags = flags or ()
+        return cls(_as_class(true_class), _as_class(pred_class), ids.MISCLASSIFIED in flags, ids.HELD_OUT in flags)
+
+
+def _as_class(v):
+    return None if v in (None, "", "all") else int(v)
+
+
+# ------------------------------------------------------------------------ what to list
+def filtered_ids(table, filters: Filters) -> np.ndarray:
+    """Sample ids passing the filters, in id order."""
+    keep = np.ones(len(table.labels), bool)
+    if filters.true_class is not None:
+        keep &= table.labels == filters.true_class
+    if filters.pred_class is not None:
+        keep &= table.predictions == filters.pred_class
+    if filters.misclassified:
+        keep &= table.labels != table.predictions
+    if filters.held_out:
+        keep &= table.is_test
+    return np.flatnonzero(keep)
+
+
+def ordered_ids(service, model_id: str, filters: Filters, sort_by=None) -> np.ndarray:
+    """Filtered ids in display order (a tabular model's table may be sorted by a column)."""
+    table = service.samples(model_id)
+    out = filtered_ids(table, filters)
+    if not sort_by:
+        return out
+    col, direction = sort_by[0]["column_id"], sort_by[0].get("direction", "asc")
+    keys = _sort_keys(service, model_id, table, col)
+    if keys is None:
+        return out
+    order = np.argsort(keys[out], kind="stable")
+    if direction == "desc":
+        order = order[::-1]
+    return out[order]
+
+
+def _sort_keys(service, model_id, table, col: str):
+    if col == "id":
+        return np.arange(len(table.labels))
+    if col == "split":
+        return table.is_test.astype(int)
+    if col == "true":
+        return table.labels
+    if col == "pred":
+        return table.predictions
+    if col == "p":
+        return table.probabilities.max(axis=1)
+    if col.startswith("f") and col[1:].isdigit():
+        X = service.dataset_for(model_id).X
+        j = int(col[1:])
+        return X[:, j] if X.ndim == 2 and j < X.shape[1] else None
+    return None
+
+
+def n_pages(n: int, size: int) -> int:
+    return max(1, -(-n // size))
+
+
+def page_of(ordered: np.ndarray, sample_id, size: int) -> int | None:
+    """The page showing sample_id, or None when the filters hide it."""
+    if sample_id is None:
+        return None
+    pos = np.flatnonzero(ordered == int(sample_id))
+    return int(pos[0]) // size if len(pos) else None
+
+
+def step(ordered: np.ndarray, current, delta: int):
+    """The sample before/after `current` in the listed order (stays at either end).
+    When the filters hide `current`, 'next' is the first listed id above it and
+    'previous' the last one below it (in id order)."""
+    if len(ordered) == 0:
+        return None
+    pos = np.flatnonzero(ordered == current) if current is not None else []
+    if len(pos):
+        return int(ordered[min(max(int(pos[0]) + delta, 0), len(ordered) - 1)])
+    ids_sorted = np.sort(ordered)
+    if current is None:
+        return int(ids_sorted[0])
+    if delta > 0:
+        above = ids_sorted[ids_sorted > current]
+        return int(above[0]) if len(above) else int(ids_sorted[-1])
+    below = ids_sorted[ids_sorted < current]
+    return int(below[-1]) if len(below) else int(ids_sorted[0])
+
+
+def first_held_out(service, model_id: str) -> int:
+    table = service.samples(model_id)
+    test = np.flatnonzero(table.is_test)
+    return int(test[0]) if len(test) else 0
+
+
+# ------------------------------------------------------------------------- thumbnails
+class Thumbnails:
+    """PNG data URIs of digits, computed once per (model, sample) and kept (LRU)."""
+
+    def __init__(self, service, max_items: int = 20000):
+        self.service = service
+        self.max_items = max_items
+        self._uris: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0
+
+    def uri(self, model_id: str, sample_id: int) -> str:
+        key = (model_id, int(sample_id))
+        with self._lock:
+            if key in self._uris:
+                self._uris.move_to_end(key)
+                return self._uris[key]
+        x = self.service.dataset_for(model_id).X[int(sample_id)]
+        uri = digit_thumbnail_uri(x)
+        with self._lock:
+            self.computed += 1
+            self._uris[key] = uri
+            while len(self._uris) > self.max_items:
+                self._uris.popitem(last=False)
+        return uri
+
+
+# ------------------------------------------------------------------------------ views
+@dataclass(frozen=True)
+class BrowserView:
+    page: int
+    n_pages: int
+    count: int                 # samples passing the filters
+    page_ids: tuple[int, ...]
+    grid: list                 # thumbnail buttons (image models)
+    rows: list                 # table rows (tabular models)
+    columns: list
+
+
+def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filters, page: int | None,
+           sort_by=None, follow_selection: bool = True) -> BrowserView:
+    """One page of the listed samples. With follow_selection, the page is the one that
+    shows the selected sample (when the filters let it through)."""
+    info = service.model_info(model_id)
+    image = info.kind == "image"
+    size = PAGE_SIZE_IMAGES if image else PAGE_SIZE_ROWS
+    ordered = ordered_ids(service, model_id, filters, None if image else sort_by)
+    pages = n_pages(len(ordered), size)
+    shown_at = page_of(ordered, sample_id, size) if follow_selection else None
+    if shown_at is not None:
+        page = shown_at
+    page = min(max(int(page or 0), 0), pages - 1)
+    page_ids = tuple(int(i) for i in ordered[page * size:(page + 1) * size])
+    table = service.samples(model_id)
+    if image:
+        grid = [_thumb(thumbs, table, info, model_id, i, i == sample_id) for i in page_ids]
+        return BrowserView(page, pages, len(ordered), page_ids, grid, [], [])
+    return BrowserView(page, pages, len(ordered), page_ids, [], _rows(service, model_id, table, info, page_ids),
+                       table_columns(info))
+
+
+def _thumb(thumbs, table, info, model_id, i, selected):
+    label, pred = int(table.labels[i]), int(table.predictions[i])
+    names = info.class_names
+    cls = "thumb" + (" selected" if selected else "") + (" wrong" if label != pred else "")
+    return html.Button(
+        html.Img(src=thumbs.uri(model_id, i), alt=f"sample {i}"),
+        id={"type": ids.THUMB, "index": int(i)}, className=cls, n_clicks=0,
+        title=f"#{i}: true {names[label]}, predicted {names[pred]}",
+    )
+
+
+def table_columns(info) -> list[dict]:
+    fixed = [{"name": "#", "id": "id"}, {"name": "split", "id": "split"}, {"name": "true", "id": "true"},
+             {"name": "predicted", "id": "pred"}, {"name": "p(pred)", "id": "p"}]
+    return fixed + [{"name": n, "id": f"f{j}"} for j, n in enumerate(info.feature_names)]
+
+
+def _rows(service, model_id, table, info, page_ids) -> list[dict]:
+    X = service.dataset_for(model_id).X
+    names = info.class_names
+    rows = []
+    for i in page_ids:
+        row = {"id": i, "split": "held-out" if table.is_test[i] else "train",
+               "true": names[int(table.labels[i])], "pred": names[int(table.predictions[i])],
+               "p": round(float(table.probabilities[i].max()), 3)}
+        row.update({f"f{j}": float(f"{v:.4g}") for j, v in enumerate(X[i])})
+        rows.append(row)
+    return rows
+
+
+def selected_row_style(sample_id) -> list[dict]:
+    base = [{"if": {"filter_query": "{true} != {pred}", "column_id": "pred"}, "color": "#b2182b",
+             "fontWeight": "600"}]
+    if sample_id is None:
+        return base
+    return base + [{"if": {"filter_query": f"{{id}} = {int(sample_id)}"}, "backgroundColor": "#dbe9f6",
+                    "fontWeight": "600"}]
+
+
+# ----------------------------------------------------------------------------- layout
+def layout():
+    return html.Section(className="card browser", children=[
+        html.Div(className="card-title-row", children=[
+            html.H2("Samples", className="card-title"),
+            html.Span(id=ids.BROWSER_COUNT, className="muted"),
+        ]),
+        html.Div(className="filters", children=[
+            dcc.Dropdown(id=ids.FILTER_TRUE, placeholder="True class: all", clearable=True, searchable=False,
+                         className="filter"),
+            dcc.Dropdown(id=ids.FILTER_PRED, placeholder="Predicted: all", clearable=True, searchable=False,
+                         className="filter"),
+        ]),
+        dcc.Checklist(id=ids.FILTER_FLAGS, className="flags", inline=True, value=[ids.HELD_OUT], options=[
+            {"label": "misclassified only", "value": ids.MISCLASSIFIED},
+            {"label": "held-out only", "value": ids.HELD_OUT},
+        ]),
+        html.Div(id=ids.THUMB_GRID, className="thumb-grid"),
+        html.Div(id=ids.TABLE_WRAP, className="table-wrap", style={"display": "none"}, children=[
+            dash_table.DataTable(
+                id=ids.SAMPLE_TABLE, data=[], columns=[], row_selectable=False, cell_selectable=True,
+                sort_action="custom", sort_mode="single", sort_by=[], page_action="none",
+                fixed_columns={"headers": True, "data": 1},
+                style_table={"overflowX": "auto", "minWidth": "100%"},
+                style_cell={"fontFamily": "inherit", "fontSize": "12px", "padding": "2px 6px",
+                            "minWidth": "56px", "maxWidth": "120px", "overflow": "hidden",
+                            "textOverflow": "ellipsis", "cursor": "pointer"},
+                style_cell_conditional=[{"if": {"column_id": "id"}, "minWidth": "44px", "width": "44px",
+                                         "maxWidth": "44px"}],
+                style_header={"fontWeight": "600", "backgroundColor": "#f1f3f6"},
+                tooltip_delay=300, tooltip_duration=None,
+            ),
+        ]),
+        html.Div(id=ids.SELECTION_ALERT),
+        html.Div(className="pager", children=[
+            html.Button("‹ page", id=ids.PAGE_PREV, className="btn btn-small", title="Previous page"),
+            html.Span(id=ids.PAGE_LABEL, className="muted"),
+            html.Button("page ›", id=ids.PAGE_NEXT, className="btn btn-small", title="Next page"),
+        ]),
+        dcc.Store(id=ids.PAGE, data=0),
+    ])

@@ -1,0 +1,98 @@
+"""Loading (on first start: training) the default models in a background thread, so the
+server answers at once and the page can show progress instead of a blank wait."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from explain_core.errors import GlimpseError
+
+log = logging.getLogger("glimpse.startup")
+
+
+class Startup:
+    """Runs service.ensure_models(progress) once per process and keeps a small status."""
+
+    def __init__(self, service):
+        self.service = service
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._status = {"ready": False, "error": None, "fraction": 0.0, "message": "Starting…"}
+
+    def start(self) -> "Startup":
+        """Start the loader unless it runs (or ran) in this process. Safe to call often:
+        a process forked by a server (gunicorn) starts its own if the parent's was not done."""
+        with self._lock:
+            if self._status["ready"] or (self._thread is not None and self._pid == os.getpid()):
+                return self
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="glimpse-startup", daemon=True)
+            self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._status["ready"]
+
+    def status(self) -> dict:
+        with self._lock:
+            return dict(self._status)
+
+    def _set(self, **kw) -> None:
+        with self._lock:
+            self._status.update(kw)
+
+    def _run(self) -> None:
+        stored = self.service.models_stored()
+        self._set(message="Loading models…" if stored else "Training the default models (first start only)…")
+        try:
+            self.service.ensure_models(self._progress)
+        except GlimpseError as e:
+            self._set(error=str(e), message=str(e))
+        except Exception as e:  # a bug, but the page must still say something
+            log.exception("loading the default models failed")
+            self._set(error=f"Could not load the default models ({type(e).__name__}: {e}). See the server log.",
+                      message="Start-up failed")
+        else:
+            self._set(ready=True, fraction=1.0, message="Ready")
+
+    def _progress(self, p: dict) -> None:
+        self._set(fraction=progress_fraction(p, self._costs()), message=progress_message(p, self._titles()))
+
+    def _titles(self) -> dict:
+        return {mid: spec.title for mid, spec in getattr(self.service, "specs", {}).items()}
+
+    def _costs(self) -> list[float]:
+        """Rough training cost per default model, in order: image models take most of the time."""
+        return [IMAGE_COST if spec.dataset == "image" else 1.0 for spec in getattr(self.service, "specs", {}).values()]
+
+
+IMAGE_COST = 6.0   # an MNIST model trains about six times as long as a tabular one here
+
+
+def progress_fraction(p: dict, costs: list[float] | None = None) -> float:
+    """Overall fraction done from a service progress report (model i of n, epoch e of E),
+    each model weighted by its rough cost when costs are given."""
+    total = max(int(p.get("total") or 1), 1)
+    costs = list(costs) if costs and len(costs) == total else [1.0] * total
+    i = min(int(p.get("index") or 0), total)
+    done = sum(costs[:i])
+    if i < total and p.get("stage") == "training" and p.get("epochs"):
+        done += costs[i] * float(p.get("epoch", 0)) / float(p["epochs"])
+    return min(done / sum(costs), 1.0)
+
+
+def progress_message(p: dict, titles: dict | None = None) -> str:
+    mid = p.get("model_id")
+    name = (titles or {}).get(mid, mid)
+    if p.get("stage") == "ready":
+        return "Ready"
+    step = f"model {int(p.get('index', 0)) + 1} of {p.get('total', '?')}"
+    if p.get("stage") == "training":
+        acc = p.get("accuracy")
+        acc = f", training accuracy {100 * acc:.1f}%" if isinstance(acc, (int, float)) else ""
+        return f"Training {name} ({step}): epoch {p.get('epoch')}/{p.get('epochs')}{acc}"
+    return f"Loading {name} ({step})…"

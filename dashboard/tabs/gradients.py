@@ -1,0 +1,131 @@
+"""Tab 3: gradient-based maps (saliency, gradient × input, integrated gradients,
+SmoothGrad, Grad-CAM, occlusion), one method or two side by side."""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from explain_core.methods.registry import METHODS
+
+from .. import ids
+from ..components import graph, note, shows_errors
+from ..figures.attribution import attribution_figure
+from ..params import collect_params, param_controls
+from ..sample_info import target_value
+from . import panel, require_visible
+
+TAB = ids.TAB_GRADIENTS
+METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
+DEFAULT_METHOD = "integrated_gradients"
+
+
+def method_options(service, info) -> list[dict]:
+    """The methods that apply to a model: Grad-CAM only where there is a convolution layer."""
+    specs = service.methods()
+    return [{"label": specs[m].title, "value": m} for m in METHOD_NAMES
+            if info.kind in specs[m].kinds and (m != "gradcam" or info.conv_layers)]
+
+
+def compare_options(service, info) -> list[dict]:
+    return [{"label": "(no comparison)", "value": ids.NO_METHOD}] + method_options(service, info)
+
+
+def completeness_note(result):
+    """IG's check: the attributions should add up to f(x) - f(baseline)."""
+    if result.delta is None:
+        return None
+    diff = result.extras.get("output_difference")
+    rel = result.relative_delta
+    text = f"Completeness: attributions sum to {float(result.attribution.sum()):.4f}"
+    if diff is not None:
+        text += f"; f(input) − f(baseline) = {float(diff):.4f}"
+    text += f"; delta = {result.delta:.2e}"
+    if rel is not None:
+        text += f" ({100 * rel:.2f}% of the output change)"
+    return note(text + ".", className="completeness")
+
+
+@shows_errors
+def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict):
+    info = service.model_info(model_id)
+    result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
+    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names))]
+    delta = completeness_note(result)
+    if delta is not None:
+        children.append(delta)
+    return html.Div(children, className="pane")
+
+
+def render(service, model_id: str, sample_id: int, target, method: str, params: dict,
+           compare: str | None = None, compare_params: dict | None = None):
+    """One map, or two side by side when `compare` names a second method."""
+    panes = [render_one(service, model_id, sample_id, target, method, params)]
+    if compare and compare != ids.NO_METHOD:
+        panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}))
+    return html.Div(panes, className="panes two" if len(panes) == 2 else "panes")
+
+
+def all_method_options() -> list[dict]:
+    """Every method, before a model narrows the list: a dropdown drops a value missing from
+    its options, and a deep link sets the method before the model's list arrives."""
+    return [{"label": METHODS[m].title, "value": m} for m in METHOD_NAMES]
+
+
+def layout():
+    every = all_method_options()
+    controls = [
+        html.Div(className="method-col", children=[
+            html.Label(["Method", dcc.Dropdown(id=ids.METHOD_A, value=DEFAULT_METHOD, clearable=False,
+                                               searchable=False, options=every)], className="control"),
+            html.Div(id=ids.PARAMS_A, className="params"),
+        ]),
+        html.Div(className="method-col", children=[
+            html.Label(["Compare with", dcc.Dropdown(
+                id=ids.METHOD_B, value=ids.NO_METHOD, clearable=False, searchable=False,
+                options=[{"label": "(no comparison)", "value": ids.NO_METHOD}] + every)], className="control"),
+            html.Div(id=ids.PARAMS_B, className="params"),
+        ]),
+    ]
+    return panel(TAB, "Gradient maps",
+                 "Which input pixels or features pushed the model towards the explained class "
+                 "(red: towards it, blue: against it), drawn over the input.", controls)
+
+
+def _param_pattern(slot):
+    return {"type": ids.PARAM, "slot": slot, "method": ALL, "name": ALL}
+
+
+def register_callbacks(app, service):
+    @app.callback(Output(ids.output(TAB), "children"),
+                  Input(ids.STATE, "data"), Input(ids.TARGET, "value"), Input(ids.TABS, "value"),
+                  Input(ids.METHOD_A, "value"), Input(_param_pattern("a"), "value"),
+                  Input(ids.METHOD_B, "value"), Input(_param_pattern("b"), "value"),
+                  State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"))
+    def _render(state, target, tab, method_a, values_a, method_b, values_b, ids_a, ids_b):
+        require_visible(tab, TAB, state)
+        specs = service.methods()
+        if method_a not in specs:   # the dropdown is between option lists (a model switch)
+            raise PreventUpdate
+        params_a = collect_params(specs[method_a], ids_a, values_a)
+        params_b = collect_params(specs[method_b], ids_b, values_b) if method_b in specs else {}
+        return render(service, state["model"], state["sample"], target, method_a, params_a, method_b, params_b)
+
+    @app.callback(Output(ids.METHOD_A, "options"), Output(ids.METHOD_B, "options"),
+                  Output(ids.METHOD_A, "value", allow_duplicate=True),
+                  Output(ids.METHOD_B, "value", allow_duplicate=True),
+                  Input(ids.MODEL, "data"), State(ids.METHOD_A, "value"), State(ids.METHOD_B, "value"),
+                  prevent_initial_call=True)
+    def _methods(model_id, method_a, method_b):
+        info = service.model_info(model_id)
+        a, b = method_options(service, info), compare_options(service, info)
+        allowed = {o["value"] for o in b}
+        return (a, b, method_a if method_a in allowed else DEFAULT_METHOD,
+                method_b if method_b in allowed else ids.NO_METHOD)
+
+    for slot, method_id, out_id in (("a", ids.METHOD_A, ids.PARAMS_A), ("b", ids.METHOD_B, ids.PARAMS_B)):
+        @app.callback(Output(out_id, "children"), Input(method_id, "value"), Input(ids.MODEL, "data"))
+        def _params(method, model_id, slot=slot):
+            specs = service.methods()
+            if not model_id or method not in specs:
+                return []
+            return param_controls(slot, specs[method], service.model_info(model_id))

@@ -1,0 +1,59 @@
+"""Tab 4: LIME, a weighted linear model fitted to the network's answers near the sample."""
+from __future__ import annotations
+
+from dash import Input, Output, dcc, html
+
+from .. import ids
+from ..components import graph, note, shows_errors
+from ..figures.lime import lime_figure
+from ..sample_info import target_value
+from . import panel, require_visible
+
+TAB = ids.TAB_LIME
+DEFAULT_SAMPLES = 1000
+
+
+def fit_note(result):
+    e = result.extras
+    text = (f"Local fit: weighted R² = {float(e['score']):.3f} over {result.params['n_samples']:,} perturbed samples "
+            f"(kernel width {float(e['kernel_width']):.3g}). The surrogate predicts "
+            f"{float(e['prediction_local']):.3f} for this sample where the model gives {float(e['prediction_model']):.3f}.")
+    return note(text, className="fit")
+
+
+@shows_errors
+def render(service, model_id: str, sample_id: int, target, n_samples=None, kernel_width=None):
+    info = service.model_info(model_id)
+    params = {}
+    if n_samples not in (None, ""):
+        params["n_samples"] = n_samples
+    if kernel_width not in (None, ""):
+        params["kernel_width"] = kernel_width
+    result = service.explain(model_id, sample_id, "lime", target=target_value(target), **params)
+    return [graph(lime_figure(result, info.feature_names, class_names=info.class_names)), fit_note(result)]
+
+
+def layout():
+    controls = [
+        html.Label(["Perturbed samples", dcc.Input(id=ids.LIME_SAMPLES, type="number", value=DEFAULT_SAMPLES,
+                                                   min=10, max=20000, step=10, debounce=True,
+                                                   className="param-number")],
+                   className="param", title="How many perturbed copies of the sample LIME runs through the model."),
+        html.Label(["Kernel width", dcc.Input(id=ids.LIME_KERNEL, type="number", min=0, step="any",
+                                              debounce=True, placeholder="default", className="param-number")],
+                   className="param",
+                   title="Width of the proximity kernel: small = only very close perturbations count. "
+                         "Empty = default (0.25 for images, 0.75·√features for tables)."),
+    ]
+    return panel(TAB, "LIME",
+                 "A linear surrogate fitted to the model's probability of the explained class on perturbed "
+                 "copies of this sample: each bar (or image patch) is a signed weight.", controls)
+
+
+def register_callbacks(app, service):
+    @app.callback(Output(ids.output(TAB), "children"),
+                  Input(ids.STATE, "data"), Input(ids.TARGET, "value"), Input(ids.TABS, "value"),
+                  Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"))
+    def _render(state, target, tab, n_samples, kernel_width):
+        require_visible(tab, TAB, state)
+        return render(service, state["model"], state["sample"], target, n_samples, kernel_width)

@@ -1,0 +1,55 @@
+"""Tab 5: a decision tree distilled from the network, with the sample's path."""
+from __future__ import annotations
+
+from dash import Input, Output, dcc, html
+
+from .. import ids
+from ..components import graph, shows_errors
+from ..figures.tree import tree_figure
+from . import panel, require_visible
+
+TAB = ids.TAB_TREE
+DEFAULT_DEPTH = 4
+
+
+def summary(result):
+    names = result.class_names
+    agree = result.prediction == result.network_prediction
+    return html.Div(className="stats", children=[
+        _stat("Fidelity (held-out)", f"{100 * result.fidelity:.1f}%", "How often the tree predicts what the network predicts."),
+        _stat("Tree accuracy (held-out)", f"{100 * result.accuracy:.1f}%", "How often the tree predicts the true label."),
+        _stat("Network accuracy (held-out)", f"{100 * result.network_accuracy:.1f}%", ""),
+        _stat("This sample", f"tree says {names[result.prediction]}, network says {names[result.network_prediction]}",
+              "", "ok" if agree else "bad"),
+    ])
+
+
+def _stat(label, value, title="", cls=""):
+    return html.Div([html.Div(label, className="stat-label"), html.Div(value, className=f"stat-value {cls}")],
+                    className="stat", title=title)
+
+
+@shows_errors
+def render(service, model_id: str, sample_id: int, depth=None):
+    params = {} if depth in (None, "") else {"max_depth": int(depth)}
+    result = service.explain(model_id, sample_id, "tree", **params)
+    rules = html.Details([html.Summary("Rules as text"), html.Pre(result.rules, className="rules")],
+                         className="rules-box")
+    return [summary(result), graph(tree_figure(result)), rules]
+
+
+def layout():
+    controls = [html.Label(["Depth", dcc.Slider(id=ids.TREE_DEPTH, min=1, max=8, step=1, value=DEFAULT_DEPTH,
+                                                marks={i: str(i) for i in range(1, 9)})],
+                           className="control slider")]
+    return panel(TAB, "Distilled decision tree",
+                 "A decision tree trained to imitate the network's predictions; the thick path is the route this "
+                 "sample takes. Deeper trees imitate better but read harder.", controls)
+
+
+def register_callbacks(app, service):
+    @app.callback(Output(ids.output(TAB), "children"),
+                  Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.TREE_DEPTH, "value"))
+    def _render(state, tab, depth):
+        require_visible(tab, TAB, state)
+        return render(service, state["model"], state["sample"], depth)

@@ -1,0 +1,231 @@
+"""Bring your own model: a CSV (preview, pick the target, train with a progress bar) or a
+TorchScript file. A bad file shows its message here; the current view stays as it was.
+
+Training runs as a Dash background callback (a DiskcacheManager job by default): the
+job trains and stores the model, then the page's own process loads it from the store.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from dash import Input, Output, State, dash_table, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from explain_core.errors import DataError, GlimpseError
+
+from . import ids
+from .components import alert, bar_style, progress_bar
+
+
+# ------------------------------------------------------------------------ plain functions
+def decode_upload(contents: str | None, filename: str | None = None) -> bytes:
+    """Bytes of a dcc.Upload value ('data:<type>;base64,<data>')."""
+    name = filename or "the file"
+    if not contents:
+        raise DataError(f"No file content received for {name}.")
+    try:
+        _, data = contents.split(",", 1)
+        return base64.b64decode(data, validate=True)
+    except (ValueError, binascii.Error):
+        raise DataError(f"Could not read {name}: the upload arrived damaged. Try again.") from None
+
+
+def preview(service, contents, filename):
+    """(preview children, target options, target value, train disabled) for an uploaded CSV."""
+    filename = filename or "upload.csv"
+    try:
+        table = service.preview_csv(decode_upload(contents, filename), filename)
+    except GlimpseError as e:
+        return alert(str(e)), [], None, True
+    return preview_children(table), list(table.candidate_targets), table.suggested_target, \
+        not table.candidate_targets
+
+
+def preview_children(table):
+    cols = list(table.preview[0].keys()) if table.preview else [c.name for c in table.columns]
+    head = dash_table.DataTable(
+        data=[{c: ("" if r.get(c) is None else r.get(c)) for c in cols} for r in table.preview],
+        columns=[{"name": c, "id": c} for c in cols], page_action="none",
+        style_table={"overflowX": "auto", "maxHeight": "220px", "overflowY": "auto"},
+        style_cell={"fontSize": "12px", "padding": "2px 6px", "fontFamily": "inherit", "maxWidth": "160px",
+                    "overflow": "hidden", "textOverflow": "ellipsis"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f1f3f6"},
+    )
+    types = html.Table(className="types", children=[
+        html.Thead(html.Tr([html.Th(h) for h in ("column", "type", "missing", "distinct", "note")])),
+        html.Tbody([html.Tr([html.Td(c.name), html.Td(c.kind, className=f"kind-{c.kind}"), html.Td(c.n_missing),
+                             html.Td(c.n_unique), html.Td(c.reason)]) for c in table.columns]),
+    ])
+    children = [html.P(f"{table.filename}: {table.n_rows:,} rows, {table.n_cols} columns. First rows:",
+                       className="muted"), head,
+                html.Details([html.Summary("Detected column types"), types], open=True, className="types-box")]
+    if table.notes:
+        children.append(html.Ul([html.Li(n) for n in table.notes], className="notes"))
+    if not table.candidate_targets:
+        children.append(alert("No column can be the target: a target needs 2 to "
+                               f"{table.limits.max_classes} distinct values."))
+    return children
+
+
+def progress_update(p: dict) -> tuple[dict, str]:
+    """(bar style, text) from a service progress report."""
+    if p.get("epochs"):
+        fraction = float(p.get("epoch", 0)) / float(p["epochs"])
+        acc = p.get("accuracy")
+        acc = f", training accuracy {100 * acc:.1f}%" if isinstance(acc, (int, float)) else ""
+        return bar_style(fraction), f"Training: epoch {p.get('epoch')}/{p['epochs']}{acc}"
+    if "fraction" in p:
+        return bar_style(p["fraction"]), str(p.get("message") or p.get("stage") or "Working…")
+    return no_update, str(p.get("message") or p.get("stage") or "Working…").capitalize()
+
+
+def train_csv(service, set_progress, contents, filename, target):
+    """(message, new model id or no_update): train a model on the uploaded CSV."""
+    filename = filename or "upload.csv"
+    if not target:
+        return alert("Choose the target column first.", "warning"), no_update
+    try:
+        content = decode_upload(contents, filename)
+        set_progress((bar_style(0), "Reading the file…"))
+        model_id = service.add_csv_model(content, target, filename,
+                                         progress=lambda p: set_progress(progress_update(p)))
+        info = service.model_info(model_id)
+    except GlimpseError as e:
+        return alert(str(e)), no_update
+    set_progress((bar_style(1), "Done"))
+    return alert(f"Trained {info.title}: held-out accuracy {100 * info.accuracy:.1f}% on {info.n_test:,} rows. "
+                 "It is now selected; click a row to explain it.", "success"), model_id
+
+
+def parse_shape(text: str | None) -> tuple[int, ...]:
+    """'1,28,28' / '1x28x28' / '(30,)' -> a shape tuple of positive ints."""
+    raw = (text or "").replace("x", ",").replace("×", ",").strip("()[] ")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(s <= 0 for s in shape):
+        raise DataError(f"Input shape {text!r} is not a list of positive whole numbers like '1,28,28' "
+                        "(one sample, without the batch dimension).")
+    return shape
+
+
+def parse_class_names(text: str | None) -> tuple[str, ...] | None:
+    names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+    return names or None
+
+
+def data_options(service) -> list[dict]:
+    """Which data a tabular TorchScript model can be explained on: any tabular model's.
+    (A model taking one 1x28x28 image always gets the MNIST digits.)"""
+    return [{"label": f"{m.title}: {m.dataset} ({m.input_shape[0]} features)", "value": m.model_id}
+            for m in service.list_models() if m.kind == "tabular"]
+
+
+def add_torchscript(service, contents, filename, shape_text, class_names_text, data_from=None):
+    """(message, new model id or no_update) for an uploaded TorchScript file."""
+    filename = filename or "model.pt"
+    try:
+        content = decode_upload(contents, filename)
+        model_id = service.add_torchscript_model(content, parse_shape(shape_text), parse_class_names(class_names_text),
+                                                 data_from=data_from or None, title=filename)
+        info = service.model_info(model_id)
+    except GlimpseError as e:
+        return alert(str(e)), no_update
+    return alert(f"Added {info.title} ({info.dataset}): held-out accuracy {100 * info.accuracy:.1f}%. "
+                 "It is now selected.", "success"), model_id
+
+
+# ---------------------------------------------------------------------------- layout
+def layout():
+    csv_part = html.Div(className="upload-col", children=[
+        html.H3("Train on a CSV table"),
+        dcc.Upload(id=ids.CSV_UPLOAD, className="dropzone", accept=".csv,.tsv,.txt,text/csv", multiple=False,
+                   children=html.Div(["Drop a CSV file here or ", html.A("choose one")])),
+        html.Div(id=ids.CSV_PREVIEW, className="csv-preview"),
+        html.Div(className="row", children=[
+            html.Label(["Target column", dcc.Dropdown(id=ids.CSV_TARGET, placeholder="upload a file first",
+                                                       clearable=False)], className="control grow"),
+            html.Button("Train", id=ids.CSV_TRAIN, className="btn btn-primary", disabled=True),
+        ]),
+        html.Div(id=ids.CSV_PROGRESS, style={"display": "none"},
+                 children=progress_bar(ids.CSV_PROGRESS_BAR, ids.CSV_PROGRESS_TEXT)),
+        html.Div(id=ids.CSV_MESSAGE),
+        dcc.Store(id=ids.CSV_ADDED),
+    ])
+    ts_part = html.Div(className="upload-col", children=[
+        html.H3("Add a TorchScript model"),
+        dcc.Upload(id=ids.TS_UPLOAD, className="dropzone", accept=".pt,.pth,.ts,.zip", multiple=False,
+                   children=html.Div(["Drop a TorchScript file (torch.jit.save) here or ", html.A("choose one")])),
+        html.Div(id=ids.TS_FILENAME, className="muted"),
+        html.Label(["Input shape of one sample", dcc.Input(id=ids.TS_SHAPE, value="1,28,28", type="text",
+                                                           className="text-input")], className="control"),
+        html.Label(["Class names (comma-separated, optional)",
+                    dcc.Input(id=ids.TS_CLASSES, type="text", placeholder="0,1,2,…", className="text-input")],
+                   className="control"),
+        html.Label(["Data to explain it on (tabular models)",
+                    dcc.Dropdown(id=ids.TS_DATA, placeholder="matched by input shape", options=[])],
+                   className="control", title="1x28x28 models always use the MNIST digits; a tabular model needs "
+                                              "data with as many feature columns as it takes."),
+        html.Button("Add model", id=ids.TS_ADD, className="btn btn-primary"),
+        html.Div(id=ids.TS_MESSAGE),
+        dcc.Store(id=ids.TS_ADDED),
+    ])
+    return html.Section(id=ids.UPLOAD_PANEL, className="card upload", style={"display": "none"}, children=[
+        html.Div(className="card-title-row", children=[
+            html.H2("Add a model", className="card-title"),
+            html.Button("close ✕", id=ids.UPLOAD_CLOSE, className="btn btn-small"),
+        ]),
+        html.Div([csv_part, ts_part], className="upload-cols"),
+    ])
+
+
+# ------------------------------------------------------------------------- callbacks
+def register_callbacks(app, service, background_manager):
+    app.clientside_callback(
+        """function(open_clicks, close_clicks, style) {
+            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+            var hidden = trig.indexOf('%s') === 0 ? true : !(style && style.display === 'none');
+            return hidden ? {display: 'none'} : {};
+        }""" % ids.UPLOAD_CLOSE,
+        Output(ids.UPLOAD_PANEL, "style"), Input(ids.UPLOAD_TOGGLE, "n_clicks"), Input(ids.UPLOAD_CLOSE, "n_clicks"),
+        State(ids.UPLOAD_PANEL, "style"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.CSV_PREVIEW, "children"), Output(ids.CSV_TARGET, "options"),
+                  Output(ids.CSV_TARGET, "value"), Output(ids.CSV_TRAIN, "disabled"),
+                  Input(ids.CSV_UPLOAD, "contents"), State(ids.CSV_UPLOAD, "filename"),
+                  prevent_initial_call=True)
+    def _preview(contents, filename):
+        return preview(service, contents, filename)
+
+    @app.callback(Output(ids.CSV_MESSAGE, "children"), Output(ids.CSV_ADDED, "data"),
+                  Input(ids.CSV_TRAIN, "n_clicks"),
+                  State(ids.CSV_UPLOAD, "contents"), State(ids.CSV_UPLOAD, "filename"), State(ids.CSV_TARGET, "value"),
+                  background=True, manager=background_manager, prevent_initial_call=True, interval=500,
+                  progress=[Output(ids.CSV_PROGRESS_BAR, "style"), Output(ids.CSV_PROGRESS_TEXT, "children")],
+                  running=[(Output(ids.CSV_TRAIN, "disabled"), True, False),
+                           (Output(ids.CSV_PROGRESS, "style"), {"display": "block"}, {"display": "none"})])
+    def _train(set_progress, n_clicks, contents, filename, target):
+        return train_csv(service, set_progress, contents, filename, target)
+
+    @app.callback(Output(ids.TS_DATA, "options"),
+                  Input(ids.READY, "data"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"))
+    def _ts_data(ready, _csv, _ts):
+        if not ready:
+            raise PreventUpdate
+        return data_options(service)
+
+    @app.callback(Output(ids.TS_FILENAME, "children"), Input(ids.TS_UPLOAD, "filename"), prevent_initial_call=True)
+    def _ts_name(filename):
+        return f"Selected: {filename}" if filename else ""
+
+    @app.callback(Output(ids.TS_MESSAGE, "children"), Output(ids.TS_ADDED, "data"),
+                  Input(ids.TS_ADD, "n_clicks"),
+                  State(ids.TS_UPLOAD, "contents"), State(ids.TS_UPLOAD, "filename"), State(ids.TS_SHAPE, "value"),
+                  State(ids.TS_CLASSES, "value"), State(ids.TS_DATA, "value"), prevent_initial_call=True)
+    def _add_ts(n_clicks, contents, filename, shape, classes, data_from):
+        if not contents:
+            return alert("Choose a TorchScript file first.", "warning"), no_update
+        return add_torchscript(service, contents, filename, shape, classes, data_from)

@@ -1,0 +1,364 @@
+"""The dashboard's callbacks as plain functions of (service, inputs...), no browser."""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from dash import dcc, html, no_update
+
+from dashboard import create_app, ids
+from dashboard.callbacks import browser_outputs, select, startup_view
+from dashboard.params import collect_params, param_controls
+from dashboard.sample_info import sample_panel, target_options, target_value
+from dashboard.samples import PAGE_SIZE_IMAGES, Filters, Thumbnails, browse, filtered_ids, step
+from dashboard.startup import progress_fraction
+from dashboard.tabs import activations, gradients, lime, tree, weights
+from dashboard.upload import add_torchscript, parse_shape, preview, train_csv
+
+MODELS = ("mnist-cnn", "mnist-mlp", "breast-cancer-mlp")
+
+
+# ------------------------------------------------------------------------------ helpers
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if isinstance(children, (list, tuple)):
+        for c in children:
+            yield from walk(c)
+    elif isinstance(children, str):
+        yield children
+    elif children is not None and not isinstance(children, (int, float)):
+        yield from walk(children)
+
+
+def figures(children) -> list[go.Figure]:
+    roots = children if isinstance(children, (list, tuple)) else [children]
+    return [c.figure for r in roots for c in walk(r) if isinstance(c, dcc.Graph)]
+
+
+def alerts(children) -> list[str]:
+    roots = children if isinstance(children, (list, tuple)) else [children]
+    return [text(c) for r in roots for c in walk(r)
+            if isinstance(c, html.Div) and "alert" in (getattr(c, "className", "") or "")]
+
+
+def text(component) -> str:
+    return " ".join(c for c in walk(component) if isinstance(c, str)) if not isinstance(component, str) else component
+
+
+def by_id(children, cid):
+    roots = children if isinstance(children, (list, tuple)) else [children]
+    return next(c for r in roots for c in walk(r) if getattr(c, "id", None) == cid)
+
+
+def upload_value(content: bytes, mime="text/csv") -> str:
+    return f"data:{mime};base64," + base64.b64encode(content).decode()
+
+
+@pytest.fixture(scope="module")
+def thumbs(service):
+    return Thumbnails(service)
+
+
+def held_out_misclassified(service, model_id):
+    t = service.samples(model_id)
+    return np.flatnonzero((t.labels != t.predictions) & t.is_test)
+
+
+# ------------------------------------------------------------------------ the selected sample
+@pytest.mark.parametrize("model_id", MODELS)
+def test_selected_sample_shows_its_label_and_prediction(service, thumbs, model_id):
+    t = service.samples(model_id)
+    names = service.model_info(model_id).class_names
+    wrong = np.flatnonzero(t.labels != t.predictions)
+    for i in ([int(wrong[0])] if len(wrong) else []) + [3]:
+        children, fig = sample_panel(service, thumbs, model_id, i)
+        assert by_id(children, ids.SAMPLE_TRUE).children == names[t.labels[i]]
+        assert by_id(children, ids.SAMPLE_PRED).children == names[t.predictions[i]]
+        assert ("✗ wrong" in text(html.Div(children))) == (t.labels[i] != t.predictions[i])
+        assert isinstance(fig, go.Figure)
+
+
+def test_target_picker_lists_every_class_and_defaults_to_predicted(service):
+    opts = target_options(service.model_info("breast-cancer-mlp"))
+    assert [o["value"] for o in opts] == [ids.PREDICTED, 0, 1]
+    assert target_value(ids.PREDICTED) is None and target_value(1) == 1
+
+
+# ------------------------------------------------------------------------ browser: filters, pages
+def test_misclassified_filter_returns_exactly_the_misclassified_held_out_ids(service, thumbs):
+    for model_id in ("mnist-cnn", "breast-cancer-mlp"):
+        expected = held_out_misclassified(service, model_id)
+        f = Filters(misclassified=True, held_out=True)
+        assert np.array_equal(filtered_ids(service.samples(model_id), f), expected)
+        listed, page = [], 0
+        while True:   # every page of the browser, as the user would page through them
+            view = browse(service, thumbs, model_id, None, f, page, follow_selection=False)
+            listed += view.page_ids
+            if view.page + 1 >= view.n_pages:
+                break
+            page += 1
+        assert listed == expected.tolist()
+
+
+def test_class_filters(service):
+    t = service.samples("mnist-cnn")
+    ids_ = filtered_ids(t, Filters.from_inputs(3, 5, []))
+    assert len(ids_) > 0 and (t.labels[ids_] == 3).all() and (t.predictions[ids_] == 5).all()
+    assert len(ids_) == int(((t.labels == 3) & (t.predictions == 5)).sum())
+
+
+def test_paging_through_thumbnails(service, thumbs):
+    t = service.samples("mnist-cnn")
+    held = np.flatnonzero(t.is_test)
+    state = {"model": "mnist-cnn", "sample": int(held[0])}
+    f = Filters(held_out=True)
+    out = browser_outputs(service, thumbs, state, f, [], 0, ids.PAGE_NEXT)
+    grid, page, label = out[0], out[4], out[5]
+    assert page == 1 and label == f"page 2 of {-(-len(held) // PAGE_SIZE_IMAGES)}"
+    assert [b.id["index"] for b in grid] == held[PAGE_SIZE_IMAGES:2 * PAGE_SIZE_IMAGES].tolist()
+    assert all(isinstance(b.children, html.Img) and b.children.src.startswith("data:image/png;base64,")
+               for b in grid)
+    assert browser_outputs(service, thumbs, state, f, [], 0, ids.PAGE_PREV)[4] == 0   # no page -1
+    # the page follows the selection: sample number 100 of the held-out list is on page 100 // 40
+    state = {"model": "mnist-cnn", "sample": int(held[100])}
+    out = browser_outputs(service, thumbs, state, f, [], 0, ids.STATE)
+    assert out[4] == 100 // PAGE_SIZE_IMAGES
+    assert [b for b in out[0] if "selected" in b.className][0].id["index"] == held[100]
+
+
+def test_thumbnails_are_computed_once(service):
+    th = Thumbnails(service)
+    a = th.uri("mnist-cnn", 5)
+    assert th.uri("mnist-cnn", 5) == a and th.computed == 1
+
+
+def test_tabular_table_is_paged_sorted_and_marks_the_selection(service, thumbs):
+    info = service.model_info("breast-cancer-mlp")
+    X = service.dataset_for("breast-cancer-mlp").X
+    state = {"model": "breast-cancer-mlp", "sample": 0}
+    sort = [{"column_id": "f0", "direction": "desc"}]
+    out = browser_outputs(service, thumbs, state, Filters(), sort, 0, ids.SAMPLE_TABLE)
+    rows, columns, styles = out[1], out[2], out[3]
+    assert out[0] == [] and out[7] == {"display": "none"} and out[8] == {}
+    assert len(rows) == 10 and [c["name"] for c in columns][5:] == list(info.feature_names)
+    assert [r["f0"] for r in rows] == sorted((r["f0"] for r in rows), reverse=True)
+    assert rows[0]["f0"] == pytest.approx(float(X[:, 0].max()), rel=1e-3)
+    assert any(s["if"].get("filter_query") == "{id} = 0" for s in styles)
+    # selecting a row (a state change) keeps the page that shows it
+    pos = int(np.flatnonzero(np.argsort(-X[:, 0], kind="stable") == 0)[0])
+    out = browser_outputs(service, thumbs, state, Filters(), sort, 0, ids.STATE)
+    assert 0 in [r["id"] for r in out[1]] and out[4] == pos // 10
+
+
+def test_prev_next_step_through_the_listed_samples(service):
+    held = np.flatnonzero(service.samples("mnist-cnn").is_test)
+    f = Filters(held_out=True)
+    state = {"model": "mnist-cnn", "sample": int(held[0])}
+    out = select(service, ids.SAMPLE_NEXT, 1, state, True, "", f)
+    assert out[0] == {"model": "mnist-cnn", "sample": int(held[1])}
+    assert select(service, ids.SAMPLE_PREV, 1, state, True, "", f)[0] is no_update   # already the first
+    train_id = int(np.flatnonzero(~service.samples("mnist-cnn").is_test)[0])
+    assert step(held, train_id, 1) == int(held[held > train_id][0])   # hidden by filters: next listed id
+
+
+def test_clicks_select_samples_and_models(service):
+    state = {"model": "mnist-cnn", "sample": 0}
+    assert select(service, {"type": ids.THUMB, "index": 7}, 1, state, True, "", Filters())[0] == \
+        {"model": "mnist-cnn", "sample": 7}
+    # a thumbnail that was just drawn (n_clicks 0) is not a click
+    assert select(service, {"type": ids.THUMB, "index": 7}, 0, state, True, "", Filters())[0] is no_update
+    out = select(service, ids.MODEL_SELECT, "wine-mlp", state, True, "", Filters())
+    first = int(np.flatnonzero(service.samples("wine-mlp").is_test)[0])
+    assert out[0] == {"model": "wine-mlp", "sample": first}
+    state = {"model": "breast-cancer-mlp", "sample": 0}
+    out = select(service, ids.SAMPLE_TABLE, {"row": 3, "column": 1, "row_id": 57, "column_id": "split"},
+                 state, True, "", Filters())
+    assert out[0] == {"model": "breast-cancer-mlp", "sample": 57}
+
+
+# ------------------------------------------------------------------------------ tabs
+def gradient_methods(service, model_id):
+    return [o["value"] for o in gradients.method_options(service, service.model_info(model_id))]
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_every_tab_renders_a_figure(service, model_id):
+    sample = 1
+    info = service.model_info(model_id)
+    rendered = {
+        "activations": activations.render(service, model_id, sample, activations.default_layer(info)),
+        "activations-all": activations.render(service, model_id, sample, ids.ALL_LAYERS),
+        "weights": weights.render(service, model_id, weights.layer_options(info)[0]["value"]),
+        "lime": lime.render(service, model_id, sample, ids.PREDICTED, 300, None),
+        "tree": tree.render(service, model_id, sample, 3),
+    }
+    for m in gradient_methods(service, model_id):
+        rendered[m] = gradients.render(service, model_id, sample, ids.PREDICTED, m, {})
+    for name, children in rendered.items():
+        assert alerts(children) == [], name
+        assert figures(children) and all(isinstance(f, go.Figure) for f in figures(children)), name
+    assert len(figures(rendered["activations-all"])) == len(service.explain(model_id, sample, "activations").layers)
+    # Grad-CAM is offered exactly where there is a convolution layer (the CNN)
+    assert ("gradcam" in gradient_methods(service, model_id)) == (model_id == "mnist-cnn")
+
+
+def test_two_methods_side_by_side_and_ig_completeness(service):
+    children = gradients.render(service, "mnist-cnn", 2, ids.PREDICTED, "integrated_gradients", {"n_steps": 64},
+                                "saliency", {"abs": False})
+    assert len(figures(children)) == 2 and "two" in children.className
+    result = service.explain("mnist-cnn", 2, "integrated_gradients", n_steps=64)
+    assert f"delta = {result.delta:.2e}" in text(children)
+
+
+def test_params_built_from_the_method_spec_come_back_as_explain_arguments(service):
+    info = service.model_info("mnist-cnn")
+    spec = service.methods()["smoothgrad"]
+    controls = param_controls("a", spec, info)
+    inputs = [c for label in controls for c in walk(label) if isinstance(getattr(c, "id", None), dict)]
+    assert [c.id["name"] for c in inputs] == [p.name for p in spec.params]
+    cids, values = [c.id for c in inputs], [c.value for c in inputs]
+    assert collect_params(spec, cids, values) == {p.name: p.default for p in spec.params}
+    values[[c["name"] for c in cids].index("abs")] = []        # untick the checkbox
+    values[[c["name"] for c in cids].index("n_samples")] = None  # emptied field: default
+    stale = {"type": ids.PARAM, "slot": "a", "method": "integrated_gradients", "name": "n_steps"}
+    got = collect_params(spec, cids + [stale], values + [10])
+    assert got["abs"] is False and "n_samples" not in got and "n_steps" not in got
+    gradcam = param_controls("b", service.methods()["gradcam"], info)
+    layer = [c for label in gradcam for c in walk(label) if getattr(c, "id", {}) and c.id["name"] == "layer"][0]
+    assert layer.options == list(info.conv_layers) and layer.value == info.conv_layers[-1]
+
+
+def test_second_render_of_a_tab_is_a_cache_hit(service):
+    for render in (lambda: gradients.render(service, "mnist-cnn", 11, ids.PREDICTED, "smoothgrad", {"n_samples": 9}),
+                   lambda: lime.render(service, "breast-cancer-mlp", 11, ids.PREDICTED, 200, None),
+                   lambda: activations.render(service, "mnist-mlp", 11, ids.ALL_LAYERS),
+                   lambda: tree.render(service, "breast-cancer-mlp", 11, 2)):
+        first = render()
+        hits, misses = service.stats["hits"], service.stats["misses"]
+        second = render()
+        assert service.stats["hits"] > hits and service.stats["misses"] == misses
+        assert len(figures(second)) == len(figures(first))
+
+
+def test_user_errors_show_their_message_not_a_traceback(service):
+    out = gradients.render(service, "mnist-cnn", 0, ids.PREDICTED, "integrated_gradients", {"n_steps": 0})
+    assert alerts(out) and "n_steps" in alerts(out)[0]
+    out = lime.render(service, "breast-cancer-mlp", 0, 5, 100, None)   # a class the model does not have
+    assert alerts(out) and "out of range" in alerts(out)[0]
+    out = tree.render(service, "wine-mlp", 10 ** 6, 3)
+    assert alerts(out) and "Unknown sample" in alerts(out)[0]
+
+
+# ------------------------------------------------------------------------------ uploads
+def csv_bytes(n=160, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(x1 + 0.5 * x2 > 0, "yes", "no")
+    lines = ["x1,x2,colour,label"] + [f"{a:.3f},{b:.3f},{c},{d}" for a, b, c, d in zip(x1, x2, colour, label)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_csv_preview_lists_columns_and_target_candidates(service):
+    children, options, value, disabled = preview(service, upload_value(csv_bytes()), "toy.csv")
+    assert options == ["colour", "label"] and value == "label" and disabled is False
+    assert "160 rows, 4 columns" in text(html.Div(children))
+
+
+def test_bad_csv_shows_its_message_and_keeps_the_current_model(service):
+    before = service.model_ids()
+    bad = b"a,b,c\n1,2,3\n4,5\n"
+    expected = None
+    try:
+        service.preview_csv(bad, "bad.csv")
+    except Exception as e:   # the service's own message is what the page must show
+        expected = str(e)
+    assert expected and "Line 3" in expected
+    children, options, _, disabled = preview(service, upload_value(bad), "bad.csv")
+    assert alerts(children) == [expected] and options == [] and disabled is True
+    progress = []
+    message, added = train_csv(service, progress.append, upload_value(bad), "bad.csv", "c")
+    assert alerts(message) == [expected]
+    assert added is no_update                     # the selection callback is not triggered...
+    assert service.model_ids() == before          # ...and no model was added
+    state = {"model": "mnist-cnn", "sample": 4}
+    assert select(service, ids.CSV_ADDED, None, state, True, "", Filters())[0] is no_update
+
+
+def test_good_csv_trains_a_model_that_gets_selected_and_explained(service):
+    reports = []
+    message, model_id = train_csv(service, reports.append, upload_value(csv_bytes()), "toy.csv", "label")
+    assert alerts(message) and "Trained" in alerts(message)[0]
+    assert model_id in service.model_ids()
+    info = service.model_info(model_id)
+    assert info.kind == "tabular" and info.class_names == ("no", "yes") and info.accuracy > 0.7
+    assert len(reports) >= 2 and reports[-1][1] == "Done"
+    state = select(service, ids.CSV_ADDED, model_id, {"model": "mnist-cnn", "sample": 0}, True, "", Filters())[0]
+    assert state["model"] == model_id and service.samples(model_id).is_test[state["sample"]]
+    assert "gradcam" not in gradient_methods(service, model_id)
+    for children in (activations.render(service, model_id, state["sample"], ids.ALL_LAYERS),
+                     gradients.render(service, model_id, state["sample"], ids.PREDICTED, "integrated_gradients", {}),
+                     lime.render(service, model_id, state["sample"], ids.PREDICTED, 200, None),
+                     tree.render(service, model_id, state["sample"], 2)):
+        assert alerts(children) == [] and figures(children)
+
+
+def test_torchscript_upload_errors_are_shown(service):
+    message, added = add_torchscript(service, upload_value(b"not a model", "application/octet-stream"),
+                                     "junk.pt", "1,28,28", "", None)
+    assert alerts(message) and added is no_update
+    message, added = add_torchscript(service, upload_value(b"x"), "m.pt", "1,twenty,28", "", None)
+    assert "1,twenty,28" in alerts(message)[0] and added is no_update
+    assert parse_shape("1x28x28") == (1, 28, 28) and parse_shape("(30,)") == (30,)
+
+
+def test_torchscript_upload_adds_a_model_explained_on_the_chosen_data(service):
+    import io
+
+    import torch   # the test builds a user's model file; the dashboard itself never imports torch
+
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(30, 2)), buf)
+    message, model_id = add_torchscript(service, upload_value(buf.getvalue(), "application/octet-stream"),
+                                        "linear.pt", "30", "no, yes", "breast-cancer-mlp")
+    assert alerts(message) and "Added" in alerts(message)[0]
+    info = service.model_info(model_id)
+    assert info.source == "torchscript" and info.class_names == ("no", "yes") and info.n_samples == 569
+    children = gradients.render(service, model_id, 0, ids.PREDICTED, "gradient_x_input", {})
+    assert alerts(children) == [] and len(figures(children)) == 1
+
+
+# ------------------------------------------------------------------------------ start-up and app
+def test_startup_progress_and_ready_switch():
+    assert progress_fraction({"index": 1, "total": 4, "stage": "training", "epoch": 2, "epochs": 4}) == 0.375
+    # weighted: the first model costs 6 of 9 units; half of the second done -> (6 + 1) / 9
+    assert progress_fraction({"index": 1, "total": 3, "stage": "training", "epoch": 5, "epochs": 10},
+                             [6, 2, 1]) == pytest.approx(7 / 9)
+    assert progress_fraction({"index": 3, "total": 3, "stage": "ready"}, [6, 2, 1]) == 1.0
+    style, msg, ready, disabled, panel, main, header = startup_view(
+        {"ready": False, "fraction": .5, "message": "x"}, False)
+    assert style == {"width": "50.0%"} and ready is no_update and disabled is False and main == {"display": "none"}
+    _, _, ready, disabled, panel, main, header = startup_view({"ready": True}, False)
+    assert ready is True and disabled is True and panel == {"display": "none"} and main == {} and header == {}
+    _, msg, ready, *_ = startup_view({"ready": False, "error": "Disk full"}, False)
+    assert alerts(msg) == ["Disk full"] and ready is False
+
+
+def test_app_layout_has_every_id_and_serves(service, tmp_path):
+    import diskcache
+    from dash import DiskcacheManager
+
+    app = create_app(service, DiskcacheManager(diskcache.Cache(str(tmp_path))), start=False)
+    found = {c.id for c in walk(app.layout) if isinstance(getattr(c, "id", None), str)}
+    wanted = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)} - {
+        ids.THUMB, ids.PARAM, ids.PREDICTED, ids.SAMPLE_TRUE, ids.SAMPLE_PRED, ids.ALL_LAYERS, ids.NO_METHOD, ids.MISCLASSIFIED, ids.HELD_OUT,
+        *ids.TAB_NAMES}
+    assert wanted <= found, wanted - found
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/_dash-layout").status_code == 200
+    assert app.glimpse_startup.wait(60) is True
