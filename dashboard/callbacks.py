@@ -52,6 +52,16 @@ def select(service, trigger, value, state, applied, search, filters: Filters, so
     return new, keep, keep, keep, keep, None, keep
 
 
+def follow_model(old_state, new_state, trigger) -> tuple:
+    """(model picker value, table active cell) after a selection change: the picker shows a
+    model chosen elsewhere (a link, an upload), and a new model's table starts with no
+    active cell. The selection callback writes them itself: a second callback writing them
+    from the selection would close a loop through its inputs (a Dash dependency cycle)."""
+    if not isinstance(new_state, dict) or (old_state and new_state["model"] == old_state["model"]):
+        return no_update, no_update
+    return (no_update if trigger == ids.MODEL_SELECT else new_state["model"]), None
+
+
 def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, trigger):
     """(grid, table rows, table columns, row styles, page, page label, count, grid style, table style)."""
     model_id, sample_id = state["model"], state["sample"]
@@ -101,15 +111,18 @@ def register_callbacks(app, service, startup, thumbs):
                   Output(ids.METHOD_A, "value", allow_duplicate=True),
                   Output(ids.METHOD_B, "value", allow_duplicate=True),
                   Output(ids.SELECTION_ALERT, "children"), Output(ids.FILTER_FLAGS, "value"),
-                  Input(ids.READY, "data"), Input(ids.URL, "search"), Input(ids.MODEL_SELECT, "value"),
+                  Output(ids.MODEL_SELECT, "value"), Output(ids.SAMPLE_TABLE, "active_cell"),
+                  Input(ids.READY, "data"), Input(ids.MODEL_SELECT, "value"),
                   Input({"type": ids.THUMB, "index": ALL}, "n_clicks"), Input(ids.SAMPLE_TABLE, "active_cell"),
                   Input(ids.SAMPLE_PREV, "n_clicks"), Input(ids.SAMPLE_NEXT, "n_clicks"),
                   Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),
-                  State(ids.STATE, "data"), State(ids.URL_APPLIED, "data"),
+                  State(ids.STATE, "data"), State(ids.URL_APPLIED, "data"), State(ids.URL, "search"),
                   State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"), State(ids.FILTER_FLAGS, "value"),
                   State(ids.SAMPLE_TABLE, "sort_by"), prevent_initial_call=True)
-    def _select(ready, search, *rest):
-        state, applied, true_c, pred_c, flags, sort_by = rest[-6:]
+    def _select(ready, *rest):
+        # The link is read once, when the models are ready (URL.search is a State: the URL
+        # callback below writes it from the selection; as an Input it would close a loop).
+        state, applied, search, true_c, pred_c, flags, sort_by = rest[-7:]
         if not ready or search is None:
             raise PreventUpdate
         value = ctx.triggered[0]["value"] if ctx.triggered else None
@@ -117,7 +130,7 @@ def register_callbacks(app, service, startup, thumbs):
                      Filters.from_inputs(true_c, pred_c, flags), sort_by, flags)
         if all(o is no_update for o in out):
             raise PreventUpdate
-        return out
+        return out + follow_model(state, out[0], ctx.triggered_id)
 
     @app.callback(Output(ids.MODEL, "data"), Input(ids.STATE, "data"), State(ids.MODEL, "data"))
     def _model(state, current):
@@ -125,11 +138,11 @@ def register_callbacks(app, service, startup, thumbs):
             raise PreventUpdate
         return state["model"]
 
-    @app.callback(Output(ids.MODEL_SELECT, "value"), Output(ids.MODEL_CARD, "children"),
+    @app.callback(Output(ids.MODEL_CARD, "children"),
                   Output(ids.TARGET, "options"), Output(ids.TARGET, "value"),
                   Output(ids.FILTER_TRUE, "options"), Output(ids.FILTER_TRUE, "value"),
                   Output(ids.FILTER_PRED, "options"), Output(ids.FILTER_PRED, "value"),
-                  Output(ids.SAMPLE_TABLE, "sort_by"), Output(ids.SAMPLE_TABLE, "active_cell"),
+                  Output(ids.SAMPLE_TABLE, "sort_by"),
                   Input(ids.MODEL, "data"), State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"),
                   State(ids.SAMPLE_TABLE, "sort_by"))
     def _on_model(model_id, true_c, pred_c, sort_by):
@@ -140,8 +153,8 @@ def register_callbacks(app, service, startup, thumbs):
 
         def clear(value, empty):   # writing an unchanged value would still re-page the browser
             return no_update if value in (None, [], empty) else empty
-        return (model_id, model_card(info), target_options(info), ids.PREDICTED,
-                classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []), None)
+        return (model_card(info), target_options(info), ids.PREDICTED,
+                classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []))
 
     @app.callback(Output(ids.THUMB_GRID, "children"), Output(ids.SAMPLE_TABLE, "data"),
                   Output(ids.SAMPLE_TABLE, "columns"), Output(ids.SAMPLE_TABLE, "style_data_conditional"),

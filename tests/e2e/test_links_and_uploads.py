@@ -1,0 +1,126 @@
+"""Deep links reopen a view; CSV uploads train a model (a Dash background callback run
+by a DiskcacheManager job) or explain in the page why they cannot."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+
+from dashboard import ids
+from explain_core.errors import DataError
+from explain_core.uploads import uploads_root
+
+
+def test_a_deep_link_opens_its_view(glimpse):
+    page = glimpse
+    page.open("?model=mnist-cnn&sample=42&tab=gradients&method=integrated_gradients")
+    assert page.sample_id() == 42
+    assert page.model_label().startswith("MNIST CNN")
+    selected = page.js("return document.querySelector('#%s .tab--selected').innerText" % ids.TABS)
+    assert selected.strip() == "Gradient maps"
+    out = ids.output(ids.TAB_GRADIENTS)
+    figs = page.wait_figures(out, lambda f: f[0]["title"].startswith("Integrated gradients"))
+    label = page.service.samples("mnist-cnn").predictions[42]
+    assert figs[0]["title"] == f"Integrated gradients for class {label}"
+    page.until(lambda: "Completeness" in page.text(out), 10, "the completeness note")
+    # the URL keeps describing the view
+    query = parse_qs(urlparse(page.driver.current_url).query)
+    assert query == {"model": ["mnist-cnn"], "sample": ["42"], "tab": ["gradients"],
+                     "method": ["integrated_gradients"]}
+    page.assert_clean()
+
+
+@pytest.fixture
+def breast_cancer_csv(tmp_path, service):
+    """A breast-cancer CSV unique to this run (so the upload trains instead of finding a stored
+    model); the trained model is removed from the store afterwards."""
+    from sklearn.datasets import load_breast_cancer
+
+    df = load_breast_cancer(as_frame=True).frame
+    df["diagnosis"] = np.where(df.pop("target") == 1, "benign", "malignant")
+    df.iloc[0, 0] += (1 + uuid.uuid4().int % 997) * 1e-4
+    path = tmp_path / "breast_cancer.csv"
+    df.to_csv(path, index=False)
+    before = set(p.name for p in uploads_root(service.store).glob("csv-*"))
+    yield path
+    for p in uploads_root(service.store).glob("csv-*"):
+        if p.name not in before:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def open_upload_panel(page):
+    page.click(f"#{ids.UPLOAD_TOGGLE}")
+    page.until(lambda: page.js("return document.getElementById(arguments[0]).style.display !== 'none'",
+                               ids.UPLOAD_PANEL), 10, "the upload panel")
+
+
+def test_a_bad_csv_is_explained_and_the_model_stays(glimpse, tmp_path):
+    page, service = glimpse, glimpse.service
+    page.open()
+    model, sample = page.model_label(), page.sample_id()
+    bad = tmp_path / "one_column.csv"
+    bad.write_text("x\n1\n2\n3\n")
+    with pytest.raises(DataError) as e:
+        service.preview_csv(bad.read_bytes(), bad.name)
+    open_upload_panel(page)
+    page.upload(ids.CSV_UPLOAD, bad)
+    page.until(lambda: str(e.value) in page.text(ids.CSV_PREVIEW), 20, "the one-column message")
+    assert "only one column" in page.text(ids.CSV_PREVIEW)
+    assert page.duo.find_element(f"#{ids.CSV_TRAIN}").get_attribute("disabled") is not None
+    assert page.model_label() == model and page.sample_id() == sample
+    page.assert_clean()
+
+
+def test_a_good_csv_trains_a_model_that_is_then_selected(glimpse, breast_cancer_csv):
+    page, service = glimpse, glimpse.service
+    page.open()
+    open_upload_panel(page)
+    page.upload(ids.CSV_UPLOAD, breast_cancer_csv)
+    page.until(lambda: "569 rows, 31 columns" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
+    page.choose(ids.CSV_TARGET, "diagnosis")
+    train = page.duo.find_element(f"#{ids.CSV_TRAIN}")
+    page.until(lambda: train.get_attribute("disabled") is None, 10, "the Train button")
+    train.click()
+
+    # the progress bar shows and moves while the background job trains
+    page.until(lambda: page.js("return document.getElementById(arguments[0]).style.display === 'block'",
+                               ids.CSV_PROGRESS), 30, "the progress bar")
+    seen = []
+
+    def finished():
+        seen.append((page.text(ids.CSV_PROGRESS_TEXT),
+                     page.js("return document.getElementById(arguments[0]).style.width", ids.CSV_PROGRESS_BAR)))
+        return "Trained" in page.text(ids.CSV_MESSAGE)
+    page.until(finished, 120, "the training to finish")
+    epochs = [(t, w) for t, w in seen if t.startswith("Training: epoch")]
+    assert epochs, f"no training progress shown; saw {seen}"
+    assert any(0 < float(w.rstrip("%")) < 100 for _, w in epochs), epochs
+    assert "breast_cancer.csv → diagnosis" in page.text(ids.CSV_MESSAGE)
+
+    # the new model is selected and its rows are listed
+    page.until(lambda: page.model_label().startswith("breast_cancer.csv → diagnosis"), 30, "the new model selected")
+    page.until(lambda: "model=csv-" in page.driver.current_url, 10, "the new model in the URL")
+    new_id = parse_qs(urlparse(page.driver.current_url).query)["model"][0]
+    assert (uploads_root(service.store) / new_id / "meta.json").is_file()   # stored by the background job
+    page.until(lambda: page.js("return document.querySelectorAll('#%s td.dash-cell').length" % ids.SAMPLE_TABLE) > 0,
+               30, "the sample table")
+    assert not page.js("return document.querySelectorAll('#%s button.thumb').length" % ids.THUMB_GRID)
+
+    # a row click selects that row
+    rows = {int(row): int(text) for row, text in page.js(
+        "return Array.from(document.querySelectorAll('#%s td.dash-cell[data-dash-column=\"id\"]'))"
+        ".map(td => [td.getAttribute('data-dash-row'), td.textContent.trim()])" % ids.SAMPLE_TABLE)}
+    current = page.sample_id()
+    row, clicked = next((r, i) for r, i in sorted(rows.items()) if i != current)
+    page.click(f"#{ids.SAMPLE_TABLE} td.dash-cell[data-dash-column='true'][data-dash-row='{row}']")
+    page.until(lambda: page.sample_id() == clicked, 20, "the clicked row selected")
+    table = service.samples(new_id)
+    names = service.model_info(new_id).class_names
+    assert page.text(ids.SAMPLE_TRUE) == names[table.labels[clicked]]
+    # and the gradients tab explains it with bars over the 30 features
+    figs = page.wait_figures(ids.output(ids.TAB_GRADIENTS), lambda f: f[0]["traces"][0]["type"] == "bar", 30)
+    assert figs[0]["title"].startswith("Integrated gradients")
+    page.assert_clean()
