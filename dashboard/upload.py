@@ -59,7 +59,7 @@ def preview_children(table):
     ])
     children = [html.P(f"{table.filename}: {table.n_rows:,} rows, {table.n_cols} columns. First rows:",
                        className="muted"), head,
-                html.Details([html.Summary("Detected column types"), types], open=True, className="types-box")]
+                html.Details([html.Summary("Detected column types"), types], open=False, className="types-box")]
     if table.notes:
         children.append(html.Ul([html.Li(n) for n in table.notes], className="notes"))
     if not table.candidate_targets:

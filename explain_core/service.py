@@ -259,6 +259,11 @@ class ExplanationService:
         if spec.needs_target:
             target = self._target(tm, i, target)
         with self._compute_lock(model_id):
+            hit = self.cache.get(keys[0])  # another thread may have computed it meanwhile
+            if hit is not None:
+                self.stats["hits"] += 1
+                self.stats["misses"] -= 1
+                return hit
             if method == "tree":
                 result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
             else:

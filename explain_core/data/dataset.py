@@ -5,7 +5,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +63,9 @@ class Dataset:
 
 
 def stratified_split(y: np.ndarray, test_size, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # imported here: sklearn.model_selection pulls in scipy.stats (~2 s of start-up)
+    from sklearn.model_selection import train_test_split
+
     idx = np.arange(len(y))
     train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=y)
     return np.sort(train), np.sort(test)
