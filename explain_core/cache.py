@@ -12,10 +12,29 @@ from .config import Settings
 NO_TIMEOUT = 0  # results never expire: a key names the exact model weights and sample
 
 
+class InProcessCache(SimpleCache):
+    """SimpleCache whose entries without a timeout survive pruning.
+
+    cachelib's SimpleCache prunes "expired" entries with `expires < now`, which is true
+    of every never-expiring entry (expires == 0): going over the threshold wiped the
+    whole cache. Here only entries that really expired go, then the oldest inserted.
+    """
+
+    def _remove_expired(self, now: float) -> None:
+        for k in [k for k, (expires, _) in self._cache.items() if 0 < expires < now]:
+            self._cache.pop(k, None)
+
+    def _remove_older(self) -> None:
+        for k in list(self._cache):  # dicts keep insertion order: oldest first
+            if not self._over_threshold():
+                break
+            self._cache.pop(k, None)
+
+
 def make_cache(settings: Settings):
     kind = settings.cache_type
     if kind == "simple":
-        return SimpleCache(threshold=settings.cache_threshold, default_timeout=NO_TIMEOUT)
+        return InProcessCache(threshold=settings.cache_threshold, default_timeout=NO_TIMEOUT)
     if kind == "filesystem":
         folder = Path(settings.cache_dir) / "results"
         folder.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: _default_home() / "cache")
     cache_type: str = "simple"
     cache_url: str | None = None
-    cache_threshold: int = 5000
+    cache_threshold: int = 20000  # results kept in memory (an IG map is ~7 KB pickled)
     seed: int = 0
 
     @classmethod

@@ -198,3 +198,11 @@ def test_redis_cache_is_shared_between_services(settings, redis_url):
 def test_unknown_cache_type_is_rejected(settings):
     with pytest.raises(ValueError, match="unknown cache type"):
         make_cache(settings.with_(cache_type="memcached-ish"))
+
+
+def test_in_process_cache_evicts_oldest_not_everything(settings):
+    cache = make_cache(settings.with_(cache_type="simple", cache_threshold=10))
+    for i in range(25):
+        cache.set(f"k{i}", i)
+    kept = [i for i in range(25) if cache.get(f"k{i}") is not None]
+    assert len(kept) >= 10 and kept[-1] == 24 and kept == list(range(25 - len(kept), 25))
