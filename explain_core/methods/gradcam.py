@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ParameterError
-from .base import Attribution, conv_layers, hooks, resolve_target, to_numpy
+from .base import Attribution, check_target, conv_layers, hooks, to_numpy
 from .gradients import one_sample
 
 
@@ -33,7 +33,6 @@ class GradCAM:
         self.model.eval()
         module = self._module()
         xb = one_sample(x)
-        t = resolve_target(self.model, xb, target)
         seen: list[torch.Tensor] = []
 
         def keep(_module, _inputs, output):
@@ -43,6 +42,8 @@ class GradCAM:
             out = self.model(xb.clone().requires_grad_(True))
             if not seen:
                 raise ParameterError(f"Layer {self.layer!r} is not used when the model runs; choose another layer")
+            # the target (default: the prediction) comes from this same forward: one model call
+            t = int(out[0].argmax()) if target is None else check_target(target, int(out.shape[1]))
             acts = seen[-1]
             (grads,) = torch.autograd.grad(out[0, t], acts)
         acts, grads = acts.detach(), grads.detach()
