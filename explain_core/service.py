@@ -81,6 +81,7 @@ class ExplanationService:
         self._fingerprints: dict[int, str] = {}
         self._trees: dict[tuple[str, int], object] = {}
         self._lock = threading.RLock()           # guards the dicts above
+        self._load_lock = threading.RLock()      # loading or training a model
         self._compute_locks: dict[str, threading.Lock] = {}  # one model, one computation at a time
         self.stats = {"hits": 0, "misses": 0}
 
@@ -137,13 +138,21 @@ class ExplanationService:
             if tm is not None:
                 return tm
             spec = self.specs.get(model_id)
-        if spec is None:
-            tm = self._load_upload(model_id)
-        else:
-            data = self.dataset(spec.dataset)
-            tm = load_or_train(spec, data, self.store, self.settings.seed, progress)
-        with self._lock:
-            return self._models.setdefault(model_id, tm)
+        # One load at a time: two callbacks asking for a new upload at once must not both
+        # load (or train) it, and numpy's .npz header parsing (ast.literal_eval) is not
+        # thread-safe on CPython 3.11.7 ("AST constructor recursion depth mismatch").
+        with self._load_lock:
+            with self._lock:
+                tm = self._models.get(model_id)
+            if tm is not None:
+                return tm
+            if spec is None:
+                tm = self._load_upload(model_id)
+            else:
+                data = self.dataset(spec.dataset)
+                tm = load_or_train(spec, data, self.store, self.settings.seed, progress)
+            with self._lock:
+                return self._models.setdefault(model_id, tm)
 
     def _load_upload(self, model_id: str) -> TrainedModel:
         from .uploads import load_upload

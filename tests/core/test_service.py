@@ -206,3 +206,30 @@ def test_in_process_cache_evicts_oldest_not_everything(settings):
         cache.set(f"k{i}", i)
     kept = [i for i in range(25) if cache.get(f"k{i}") is not None]
     assert len(kept) >= 10 and kept[-1] == 24 and kept == list(range(25 - len(kept), 25))
+
+
+def test_concurrent_requests_load_a_model_once(settings, tmp_path):
+    """Callbacks run in threads: two asking for a not-yet-loaded model share one load."""
+    import threading
+
+    from explain_core.models import zoo
+
+    svc = ExplanationService(settings)
+    loads, real = [], zoo.load_or_train
+
+    def counting(*a, **kw):
+        loads.append(a[0].model_id)
+        time.sleep(0.2)  # widen the window two unserialised loads would both fall into
+        return real(*a, **kw)
+
+    import explain_core.service as service_module
+    service_module.load_or_train, original = counting, service_module.load_or_train
+    try:
+        threads = [threading.Thread(target=svc.model_info, args=("wine-mlp",)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        service_module.load_or_train = original
+    assert loads == ["wine-mlp"]
