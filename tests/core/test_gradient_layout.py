@@ -41,12 +41,12 @@ def test_model_that_needs_contiguous_input_falls_back():
     torch.manual_seed(0)
     model = ViewNet().eval()
     x = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
-    r = Saliency(model, abs=False).attribute(x, target=1)
-    np.testing.assert_allclose(r.attribution, _plain_gradient(model, x, 1), rtol=1e-5, atol=1e-7)
-    assert _CHANNELS_LAST_FAILS.get(model) is True
-    ig = IntegratedGradients(model, n_steps=16).attribute(x, target=2)
     from captum.attr import IntegratedGradients as CaptumIG
 
-    ref = CaptumIG(model).attribute(torch.as_tensor(x)[None], target=2, n_steps=16, method="gausslegendre")
+    ig = IntegratedGradients(model, n_steps=40).attribute(x, target=2)   # 41+ rows: tries channels-last
+    assert _CHANNELS_LAST_FAILS.get(model) is True
+    ref = CaptumIG(model).attribute(torch.as_tensor(x)[None], target=2, n_steps=40, method="gausslegendre")
     np.testing.assert_allclose(ig.attribution, ref[0].detach().numpy(), rtol=1e-4, atol=1e-7)
+    r = Saliency(model, abs=False).attribute(x, target=1)
+    np.testing.assert_allclose(r.attribution, _plain_gradient(model, x, 1), rtol=1e-5, atol=1e-7)
     assert SmoothGrad(model, n_samples=4).attribute_batch(np.stack([x, x]), np.array([0, 0])).shape == (2, 2, 8, 8)
