@@ -4,25 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.forward_counter import ForwardCounter
 from explain_core import UnknownIdError
 from explain_core.methods.base import Attribution
 from explain_core.methods.registry import RUNNERS, normalise_params
 from explain_core.precompute import precompute
-
-
-class ForwardCounter:
-    def __init__(self, module):
-        self.module, self.calls = module, 0
-
-    def __enter__(self):
-        self.handle = self.module.register_forward_pre_hook(self._hook)
-        return self
-
-    def _hook(self, *_):
-        self.calls += 1
-
-    def __exit__(self, *exc):
-        self.handle.remove()
 
 
 def _fresh(service, model_id, i, method, params) -> Attribution:

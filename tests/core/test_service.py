@@ -10,29 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+from tests.forward_counter import ForwardCounter
 from explain_core import ExplanationService, Settings, TargetError, UnknownIdError
 from explain_core.cache import make_cache
 from explain_core.errors import ParameterError
 from explain_core.methods.base import has_hooks
 from explain_core.models.store import content_hash
 from explain_core.models.zoo import DEFAULT_SPECS
-
-
-class ForwardCounter:
-    """Counts forward calls of a module; removes its hook on exit."""
-
-    def __init__(self, module):
-        self.module, self.calls = module, 0
-
-    def __enter__(self):
-        self.handle = self.module.register_forward_pre_hook(self._hook)
-        return self
-
-    def _hook(self, *_):
-        self.calls += 1
-
-    def __exit__(self, *exc):
-        self.handle.remove()
 
 
 def test_default_models_meet_accuracy_floors(service):
