@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,13 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import chrome
+from bench.chrome import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS_MS = {"cached_sample_click": 150, "cold_gradient_map": 400, "cold_lime": 1500, "cold_occlusion": 1500,
               "tab_switch": 200, "warm_start": 5000}
 RSS_TARGET_MB = 1200
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1366,768")
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "gradcam", "occlusion", "integrated_gradients")
 
 
@@ -106,12 +105,6 @@ def serve(port: int) -> None:
 
 
 # ============================================================================ the driver side
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """The app in a subprocess. Results are cached in its memory (cache type 'simple'), so
     every start begins with no result cached; cache_dir keeps the data copies."""
@@ -240,14 +233,7 @@ requestAnimationFrame(tick);
 
 
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options)
+    driver = chrome.browser()
     driver.set_script_timeout(120)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACK_JS})
     return driver

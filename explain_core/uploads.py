@@ -31,7 +31,7 @@ from .data.dataset import Dataset
 from .errors import GlimpseError, ModelFileError
 from .models.architectures import build
 from .models.store import ModelStore, content_hash
-from .models.training import TrainProgress, accuracy, predict_logits
+from .models.training import accuracy, predict_logits
 from .models.zoo import ModelSpec, TrainedModel, fit_spec
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,7 @@ def add_csv_model(service, content: bytes, target: str, filename: str = "upload.
                           name=Path(filename).name)
         spec = ModelSpec(model_id, f"{Path(filename).name} → {target}", model_id, "tabular-mlp",
                          train_settings(len(data.train_idx)))
-        report = None
-        if progress is not None:
-            def report(p: TrainProgress):
-                progress({"model_id": model_id, "index": 0, "total": 1, "stage": "training", "epoch": p.epoch,
-                          "epochs": p.epochs, "loss": p.loss, "accuracy": p.train_accuracy})
+        report = service._train_progress(progress, model_id, 0, 1)
         module = fit_spec(spec, data, service.settings.seed, report)
         tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
                           trained_now=True, source="csv")

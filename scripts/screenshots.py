@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,13 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import chrome  # noqa: E402
+from bench.chrome import free_port  # noqa: E402
 from dashboard import ids  # noqa: E402  (ids only: no server code is imported)
 
 WIDTH, HEIGHT = 1366, 768
 MAX_HEIGHT = 1500           # a full-page shot is cut here (the tree and weight grids are tall)
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--hide-scrollbars", f"--window-size={WIDTH},{HEIGHT}")
 
 GRADIENTS, LIME = ids.output(ids.TAB_GRADIENTS), ids.output(ids.TAB_LIME)
 # (file name, deep link, what to do on the page, the output to wait for, text it must then show:
@@ -62,12 +59,6 @@ return (c.innerText + ' ' + titles.join(' ')).indexOf(arguments[1]) >= 0;
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, model_store: str | None, cache_dir: str) -> subprocess.Popen:
     cmd = [sys.executable, "app.py", "--port", str(port)]
     if model_store:
@@ -88,14 +79,7 @@ def start_server(port: int, model_store: str | None, cache_dir: str) -> subproce
 
 
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options)
+    driver = chrome.browser(WIDTH, HEIGHT, extra_flags=("--hide-scrollbars",))
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
     return driver

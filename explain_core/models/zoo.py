@@ -4,9 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
-import numpy as np
 from torch import nn
 
 from ..data.dataset import Dataset
