@@ -18,9 +18,8 @@ import warnings
 from typing import Callable
 
 import numpy as np
-import torch
 
-from .methods.base import Attribution, batched_forward
+from .methods.base import Attribution
 from .methods.registry import RUNNERS, _baseline, method_spec, normalise_params
 
 Progress = Callable[[int, int], None]
@@ -33,21 +32,9 @@ ROWS_PER_CALL = 512
 def _ig(module, data, X, targets, p) -> list[Attribution]:
     from .methods.gradients import IntegratedGradients
 
-    baseline = _baseline(data, p["baseline"])
-    ig = IntegratedGradients(module, n_steps=p["n_steps"], rule=p["rule"], baseline=baseline,
+    ig = IntegratedGradients(module, n_steps=p["n_steps"], rule=p["rule"], baseline=_baseline(data, p["baseline"]),
                              batch_size=ROWS_PER_CALL)
-    maps = ig.attribute_batch(X, targets)
-    base = np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape[1:])
-    logits = batched_forward(module, torch.as_tensor(np.concatenate([X, base[None]]))).double().numpy()
-    b = np.asarray(baseline)
-    params = {"n_steps": int(p["n_steps"]), "rule": p["rule"], "baseline": float(b) if b.ndim == 0 else "array"}
-    out = []
-    for x, attr, t, fx in zip(X, maps, targets, logits[:-1]):
-        diff = float(fx[t] - logits[-1][t])
-        out.append(Attribution("integrated_gradients", attr, x, int(t), params,
-                               delta=float(attr.astype(np.float64).sum() - diff),
-                               extras={"output_difference": diff}))
-    return out
+    return ig.explain_batch(X, targets)
 
 
 def _gradient(name: str):

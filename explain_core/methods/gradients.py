@@ -12,9 +12,11 @@ import weakref
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ParameterError
+from ..errors import ParameterError, TargetError
+from ..models.architectures import AffineStem
 from .base import Attribution, as_batch, batched_forward, check_param, check_target, resolve_target, to_numpy
 
 # Rows per model call. A small CNN's forward+backward costs about half as much per row
@@ -89,9 +91,133 @@ def fused_gradients(model: nn.Module, rows: torch.Tensor, n_grad: int, probe: in
     return grad[:n_grad].detach().contiguous(), out.detach(), t
 
 
-def _batch_and_targets(model, X, targets, batch_size):
+def affine_stem(model: nn.Module) -> AffineStem | None:
+    """The model's affine stem (see AffineStem), or None: TorchScript and other models
+    take the general path."""
+    get = getattr(type(model), "affine_stem", None)
+    stem = get(model) if callable(get) and not isinstance(model, torch.jit.ScriptModule) else None
+    return stem if isinstance(stem, AffineStem) else None
+
+
+def _target_index(target) -> int:
+    """A target's type and sign, checked before the model runs; its upper bound is
+    checked on the logits (check_target), which say how many classes there are."""
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        return check_target(target, 1)      # raises the usual TargetError
+    if int(target) < 0:
+        raise TargetError(f"Target class {target} is out of range: classes are numbered from 0")
+    return int(target)
+
+
+def _pool_args(pool: nn.MaxPool2d) -> dict:
+    return dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding,
+                dilation=pool.dilation, ceil_mode=pool.ceil_mode)
+
+
+def _windows_constant(u: torch.Tensor, pool: nn.MaxPool2d) -> bool:
+    """Is u the same value across each pooling window (and do the windows cover only u)?"""
+    args = _pool_args(pool)
+    if u.dim() != 4 or args["padding"] not in (0, (0, 0)) or args["ceil_mode"]:
+        return False
+    return bool(torch.equal(F.max_pool2d(u, **args), -F.max_pool2d(-u, **args)))
+
+
+def _path_points(u: torch.Tensor, a: torch.Tensor, zx: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """Rows lerp(u, zx_s, a_k) for every sample s and every α a_k, sample-major, built
+    in the memory order the model will read (no copy to channels-last afterwards).
+    lerp is exact at both ends: the α = 1 row is zx itself and the α = 0 row is u, so
+    exact ties there (max-pool windows over a blank background) break as in the model."""
+    if channels_last:
+        perm = lambda t: t.permute(0, 2, 3, 1)     # noqa: E731  NCHW -> NHWC views
+        z = torch.lerp(perm(u)[:, None], perm(zx)[:, None], a.view(1, -1, 1, 1, 1))
+        return z.reshape((-1,) + z.shape[2:]).permute(0, 3, 1, 2)
+    z = torch.lerp(u[:, None], zx[:, None], a.view((1, -1) + (1,) * (zx.dim() - 1)))
+    return z.reshape((-1,) + tuple(zx.shape[1:]))
+
+
+def stem_path_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, base: torch.Tensor,
+                        targets, alphas: np.ndarray, weights: np.ndarray, rows: int):
+    """Σₖ wₖ ∇f(base + αₖ (x − base)) for every x in X, through the model's affine stem.
+
+    With z = affine(input): z along the path is u + αₖ (zₓ − u), u = affine(base) and
+    zₓ = affine(x), so only the head runs per step; its gradients wrt z are summed with
+    the weights and sent back through the stem's transpose (the same at every point)
+    once per sample. Two extra rows per sample, α = 1 and α = 0 with weight 0, give
+    f(x) and f(base) (IG's completeness check) and, when targets is None, the target:
+    the prediction at x, read in the same forward.
+    -> (sums (N, *shape) float32, targets (N,) long, logits (N, 2) float64 at x and base)."""
+    n, S = len(X), len(alphas)
+    a = torch.as_tensor(np.append(alphas, [1.0, 0.0]), dtype=torch.float32)
+    w = torch.as_tensor(np.append(weights, [0.0, 0.0]), dtype=torch.float32)
+    per = S + 2
+    if targets is None and per > rows:      # the steps of one sample span several calls
+        targets = batched_forward(model, X).argmax(1)
+    with torch.no_grad():
+        u = stem.affine(base[None].float())
+    pool = stem.pool if (stem.pool is not None and stem.pooled_head is not None and float(alphas.min()) > 0
+                         and _windows_constant(u, stem.pool)) else None
+    head = stem.pooled_head if pool is not None else stem.head
+    if pool is not None:
+        u = F.max_pool2d(u, **_pool_args(pool))
+    sums, out_t, ends = [], [], []
+    group = max(1, rows // per)
+    steps = per if per <= rows else rows
+    for lo in range(0, n, group):
+        Xl = X[lo:lo + group].clone().requires_grad_(True)
+        with torch.enable_grad():
+            v = stem.affine(Xl)
+        vd, idx = v.detach(), None
+        if pool is not None:    # zₓ's window winners win at every α > 0 (u is flat on each window)
+            vd, idx = F.max_pool2d(vd, **_pool_args(pool), return_indices=True)
+        G = torch.zeros_like(vd)
+        end = torch.zeros(len(vd), 2, dtype=torch.float64)
+        t = None if targets is None else torch.as_tensor(targets[lo:lo + group]).long().view(-1)
+        for k0 in range(0, per, steps):
+            k = slice(k0, min(per, k0 + steps))
+            K = k.stop - k0
+            cl = _channels_last(model, vd) and len(vd) * K >= CHANNELS_LAST_MIN_ROWS
+            while True:
+                leaf = _path_points(u, a[k], vd, cl).requires_grad_(True)
+                try:
+                    with torch.enable_grad():
+                        out = head(leaf)
+                    break
+                except RuntimeError:
+                    if not cl:
+                        raise
+                    _CHANNELS_LAST_FAILS[model], cl = True, False
+            with torch.enable_grad():
+                if t is None:       # whole samples per call here: each one's α = 1 row is row S
+                    t = out.detach().view(len(vd), K, -1)[:, S].argmax(1)
+                check_target(int(t.min()), int(out.shape[1])), check_target(int(t.max()), int(out.shape[1]))
+                picked = out.gather(1, t.repeat_interleave(K).view(-1, 1)).view(len(vd), K)
+                (g,) = torch.autograd.grad((picked * w[k]).sum(), leaf)
+            if cl:
+                G += g.permute(0, 2, 3, 1).reshape((len(vd), K) + tuple(g.shape[2:]) + (g.shape[1],)).sum(1) \
+                    .permute(0, 3, 1, 2)
+            else:
+                G += g.view((len(vd), K) + tuple(g.shape[1:])).sum(1)
+            for col, step in ((0, S), (1, S + 1)):
+                if k0 <= step < k.stop:
+                    end[:, col] = picked.detach()[:, step - k0].double()
+        if idx is not None:        # each window's gradient goes to its winner, the same at every step
+            Gz = torch.zeros_like(v).flatten(2).scatter_add_(2, idx.flatten(2), G.flatten(2)).view_as(v)
+        else:
+            Gz = G
+        (gx,) = torch.autograd.grad(v, Xl, grad_outputs=Gz)
+        sums.append(gx.detach())
+        out_t.append(t)
+        ends.append(end)
+    return torch.cat(sums), torch.cat(out_t), torch.cat(ends)
+
+
+def _batch_and_targets(model, X, targets, batch_size, resolve: bool = True):
+    """X as a float batch and targets as a long tensor; targets None -> the predictions
+    (or stays None with resolve=False, for paths that read them in their own forward)."""
     X = as_batch(X)
     if targets is None:
+        if not resolve:
+            return X, None
         targets = batched_forward(model, X, batch_size).argmax(1)
     targets = torch.as_tensor(np.asarray(targets), dtype=torch.long).view(-1)
     if len(targets) != len(X):
@@ -207,15 +333,22 @@ class IntegratedGradients:
             raise ParameterError(f"baseline has shape {tuple(b.shape)} but inputs have shape {tuple(shape)}")
         return b
 
-    def attribute_batch(self, X, targets=None) -> np.ndarray:
-        """IG for N samples: all N × n_steps rows go through the model in chunks."""
+    def attribute_batch(self, X, targets=None, return_ends: bool = False):
+        """IG for N samples: all N × n_steps rows go through the model in chunks.
+        -> (N, *shape) maps; with return_ends=True, (maps, targets (N,), target logits at
+        x and at the baseline (N, 2) float64) — what the completeness check needs."""
         self.model.eval()
         n_steps = check_param("n_steps", self.n_steps, 1, None, int)
         sizes, alphas = ig_rule(self.rule, n_steps)
         rows = _rows_param(self.batch_size)
-        X, targets = _batch_and_targets(self.model, X, targets, rows)
+        stem = affine_stem(self.model)
+        X, targets = _batch_and_targets(self.model, X, targets, rows, resolve=stem is None)
         base = self._baseline(X.shape[1:])
         diff = X - base
+        if stem is not None and len(X):
+            sums, targets, ends = stem_path_gradients(self.model, stem, X, base, targets, alphas, sizes, rows)
+            maps = to_numpy(sums * diff)
+            return (maps, targets.numpy(), ends.numpy()) if return_ends else maps
         sizes_t = torch.as_tensor(sizes, dtype=torch.float32)
         alphas_t = torch.as_tensor(alphas, dtype=torch.float32)
         total = torch.zeros(X.shape, dtype=torch.float64)
@@ -224,7 +357,13 @@ class IntegratedGradients:
             scaled = base + alphas_t[k].view(view) * diff[s]
             grads = input_gradients(self.model, scaled, targets[s])
             total.index_add_(0, s, (grads * sizes_t[k].view(view)).double())
-        return to_numpy(total.float() * diff)
+        maps = to_numpy(total.float() * diff)
+        if not return_ends:
+            return maps
+        logits = batched_forward(self.model, torch.cat([X, base.expand_as(X[:1])]), rows).double()
+        ends = torch.stack([logits[:-1].gather(1, targets.view(-1, 1))[:, 0],
+                            logits[-1][targets]], 1) if len(X) else torch.zeros(0, 2, dtype=torch.float64)
+        return maps, targets.numpy(), ends.numpy()
 
     def _fused(self, xb: torch.Tensor, target) -> tuple[np.ndarray, int, torch.Tensor]:
         """All steps plus the sample and the baseline in one forward/backward:
@@ -242,6 +381,9 @@ class IntegratedGradients:
     def attribute(self, x, target: int | None = None) -> Attribution:
         self.model.eval()
         xb = one_sample(x)
+        if affine_stem(self.model) is not None:
+            t0 = None if target is None else np.array([_target_index(target)])   # range: checked on the logits
+            return self.explain_batch(xb, t0)[0]
         if check_param("n_steps", self.n_steps, 1, None, int) + 2 <= _rows_param(self.batch_size):
             attr, t, ends = self._fused(xb, target)
         else:   # more steps than one model call may take: prediction, chunked gradients, ends
@@ -249,12 +391,22 @@ class IntegratedGradients:
             attr = self.attribute_batch(xb, np.array([t]))[0]
             base = self._baseline(xb.shape[1:])
             ends = batched_forward(self.model, torch.stack([xb[0], base]))[:, t].double()
+        return self._result(to_numpy(xb[0]), attr, t, ends)
+
+    def explain_batch(self, X, targets=None) -> list[Attribution]:
+        """attribute() for N samples at once (rows batched across samples): one
+        Attribution each, with its completeness delta."""
+        X = as_batch(X)
+        maps, targets, ends = self.attribute_batch(X, targets, return_ends=True)
+        return [self._result(x, m, int(t), e) for x, m, t, e in zip(to_numpy(X), maps, targets, ends)]
+
+    def _result(self, x: np.ndarray, attr: np.ndarray, t: int, ends) -> Attribution:
         output_difference = float(ends[0] - ends[1])
         delta = float(attr.astype(np.float64).sum() - output_difference)
         b = np.asarray(self.baseline)
         params = {"n_steps": int(self.n_steps), "rule": self.rule,
                   "baseline": float(b) if b.ndim == 0 else "array"}
-        return Attribution(self.name, attr, to_numpy(xb[0]), t, params, delta=delta,
+        return Attribution(self.name, attr, x, t, params, delta=delta,
                            extras={"output_difference": output_difference})
 
 

@@ -1,9 +1,35 @@
 """The model zoo's architectures. Layer names are stable: the dashboard shows them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 import torch
 from torch import nn
+
+
+@dataclass(frozen=True)
+class AffineStem:
+    """A model's first layer is affine in its input: model(x) == head(affine(x)).
+
+    Path methods use this (explain_core/methods/gradients.py). Along a straight line
+    x' + α(x − x') the stem's output moves on a straight line too, so it is computed
+    twice per sample instead of once per step; and because its vector-Jacobian product
+    is the same everywhere, the gradients of all the steps go back through it once,
+    already summed. Nothing is approximated.
+
+    `pool`: head(z) == pooled_head(pool(z)) — a max-pool follows the stem with only a
+    ReLU between them, and max and ReLU commute. When the stem's output at the baseline
+    is constant on every pooling window (a zero baseline: the bias, per channel), the
+    winner of each window is the same at every α > 0, so the steps start after the pool.
+    The zoo's architectures provide one through `affine_stem()`; other models (TorchScript
+    uploads) take the general path.
+    """
+    affine: Callable[[torch.Tensor], torch.Tensor]
+    head: Callable[[torch.Tensor], torch.Tensor]
+    pool: nn.MaxPool2d | None = None
+    pooled_head: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 class MnistMLP(nn.Module):
@@ -24,6 +50,10 @@ class MnistMLP(nn.Module):
         x = self.relu1(self.fc1(self.flatten(x)))
         x = self.relu2(self.fc2(x))
         return self.fc3(x)
+
+    def affine_stem(self) -> AffineStem:
+        return AffineStem(lambda x: self.fc1(self.flatten(x)),
+                          lambda z: self.fc3(torch.relu(self.fc2(torch.relu(z)))))
 
 
 class MnistCNN(nn.Module):
@@ -49,6 +79,15 @@ class MnistCNN(nn.Module):
         x = self.pool2(self.relu2(self.conv2(x)))
         x = self.relu3(self.fc1(self.flatten(x)))
         return self.fc2(x)
+
+    def affine_stem(self) -> AffineStem:
+        return AffineStem(self.conv1, lambda z: self._after_pool1(self.pool1(torch.relu(z))),
+                          pool=self.pool1, pooled_head=lambda q: self._after_pool1(torch.relu(q)))
+
+    def _after_pool1(self, h):
+        # pool2 before relu2: the same values (max and ReLU commute) with a quarter of the ReLU work
+        h = torch.relu(self.pool2(self.conv2(h)))
+        return self.fc2(torch.relu(self.fc1(h.flatten(1))))
 
 
 class TabularMLP(nn.Module):
@@ -86,6 +125,13 @@ class TabularMLP(nn.Module):
         for layer in self._order:
             x = layer(x)
         return x
+
+    def affine_stem(self) -> AffineStem:
+        def head(z):
+            for layer in self._order[1:]:
+                z = layer(z)
+            return z
+        return AffineStem(lambda x: self._order[0]((x - self.mean) / self.scale), head)
 
 
 def build(arch: str, input_shape: tuple[int, ...], n_classes: int, **kw) -> nn.Module:
