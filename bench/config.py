@@ -33,6 +33,7 @@ class BenchConfig:
     batch_size: int = 256            # the lime package's image batch: LimeImage's default, so both batch alike
     batched_ppe: int = 250           # Captum's perturbations_per_eval when "batched"
     precompute_samples: int | None = None   # None: every digit
+    precompute_models: tuple[str, ...] = ("mnist-cnn", "mnist-mlp")
     precompute_chunks: int = 10      # precompute is timed in chunks interleaved with Captum
     captum_subset: int = 200         # digits Captum's per-sample loop is timed on (then extrapolated)
     scale_sizes: tuple[int, ...] = (1, 10, 100, 1000)

@@ -42,10 +42,20 @@ def _forward_calls(model, fn) -> int:
 
 
 def run_precompute(cfg: BenchConfig, service=None, echo=print) -> dict:
+    """One run per model in cfg.precompute_models (the CNN and the MLP by default)."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    svc = _fresh_service(make_service(service), 5000)
-    model_id = cfg.image_model
+    base = make_service(service)
+    runs = []
+    for model_id in cfg.precompute_models:
+        echo(f" {model_id}")
+        runs.append(_run_model(cfg, base, model_id, echo))
+    return {"kind": "precompute", "created": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
+            "config": cfg.as_json(), "runs": runs}
+
+
+def _run_model(cfg: BenchConfig, base: ExplanationService, model_id: str, echo) -> dict:
+    svc = _fresh_service(base, 5000)
     data = svc.dataset_for(model_id)
     model = svc.torch_model(model_id).eval()
     n = len(data.X) if cfg.precompute_samples is None else min(cfg.precompute_samples, len(data.X))
@@ -113,8 +123,7 @@ def run_precompute(cfg: BenchConfig, service=None, echo=print) -> dict:
     captum_ms = 1000 * t_cap / len(subset)
     captum_total = captum_ms / 1000 * n
     return {
-        "kind": "precompute", "created": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(),
-        "config": cfg.as_json(), "model": model_id, "method": METHOD, "n_steps": cfg.n_steps,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"), "model": model_id, "method": METHOD, "n_steps": cfg.n_steps,
         "samples": int(n), "precompute_s": t_pre, "precompute_ms_per_sample": 1000 * t_pre / n,
         "captum_subset": int(len(subset)), "captum_ms_per_sample": captum_ms, "captum_extrapolated_s": captum_total,
         "ours_loop_ms_per_sample": 1000 * t_loop / len(subset),

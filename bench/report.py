@@ -70,8 +70,13 @@ def precompute_rows(result: dict) -> list[list[str]]:
     ]
 
 
+def precompute_runs(result: dict) -> list[dict]:
+    return result.get("runs") or [result]     # results written before the per-model runs: one run
+
+
 def precompute_text(result: dict) -> str:
-    return text_table(("precompute", "value"), precompute_rows(result))
+    return "\n\n".join(f"{r['model']}\n" + text_table(("precompute", "value"), precompute_rows(r))
+                       for r in precompute_runs(result))
 
 
 def scale_rows(result: dict) -> list[list[str]]:
@@ -166,10 +171,12 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
         parts += ["", "### Targets", "", _targets(m), ""]
     p = results.get("precompute")
     if p:
-        parts += ["## Dataset precompute", "", f"Run {p['created']}. `{p['model']}`, IG with {p['n_steps']} "
-                  f"steps. Captum's per-sample loop was timed on {p['captum_subset']} digits and extrapolated "
-                  f"per sample; the timings were interleaved chunk by chunk with the precompute run.", "",
-                  md_table(("precompute", "value"), precompute_rows(p)), ""]
+        parts += ["## Dataset precompute", ""]
+        for r in precompute_runs(p):
+            parts += [f"### `{r['model']}`", "", f"Run {r['created']}. IG with {r['n_steps']} Gauss–Legendre "
+                      f"steps, zero baseline. Captum's per-sample loop was timed on {r['captum_subset']} digits and "
+                      f"extrapolated per sample; the timings were interleaved chunk by chunk with the "
+                      f"precompute run.", "", md_table(("precompute", "value"), precompute_rows(r)), ""]
     s = results.get("scale")
     if s:
         parts += ["## Scale", "", f"Run {s['created']}. Seconds to explain N digits with each method "

@@ -69,10 +69,12 @@ def test_stdout_table_lists_every_case(smoke):
 
 def test_precompute_result_is_served_from_cache(smoke):
     out, _, _ = smoke
-    p = json.loads((out / "precompute.json").read_text())
-    assert p["samples"] == 8 and p["explain_forward_calls"] == 0 and p["explain_hits"] >= p["explain_checked"] > 0
-    assert p["max_rel_err_vs_captum"] < 1e-3
-    assert all(_number(p[k]) for k in ("precompute_s", "captum_ms_per_sample", "speedup_vs_captum"))
+    runs = json.loads((out / "precompute.json").read_text())["runs"]
+    assert [p["model"] for p in runs] == ["mnist-cnn", "mnist-mlp"]
+    for p in runs:
+        assert p["samples"] == 8 and p["explain_forward_calls"] == 0 and p["explain_hits"] >= p["explain_checked"] > 0
+        assert p["max_rel_err_vs_captum"] < 1e-3
+        assert all(_number(p[k]) for k in ("precompute_s", "captum_ms_per_sample", "speedup_vs_captum"))
 
 
 def test_scale_covers_every_method_and_size(smoke):
