@@ -3,7 +3,7 @@ the sample browser and the selected-sample panel. Each is a thin wrapper around 
 function of (service, inputs...) so tests can call the logic without a browser."""
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from explain_core.errors import GlimpseError
@@ -11,9 +11,8 @@ from explain_core.errors import GlimpseError
 from . import ids
 from .components import alert, bar_style, note
 from .sample_info import model_card, model_options, sample_panel, target_options
-from .samples import Filters, browse, selected_row_style
+from .samples import Filters, browse, selected_row_style, selection_ring
 from .selection import after_click, from_link
-from .urls import format_search
 
 HIDDEN, SHOWN = {"display": "none"}, {}
 
@@ -35,7 +34,8 @@ def select(service, trigger, value, state, applied, search, filters: Filters, so
 
     Until the deep link has been applied (once, when the models are ready) it decides
     everything, and a linked training sample turns 'held-out only' off so the browser
-    shows it; afterwards clicks move the selection."""
+    shows it; afterwards the model picker, prev/next and uploads move the selection
+    (thumbnail and table clicks are handled in the page: assets/clientside.js `pick`)."""
     keep = no_update
     if not applied or not state:
         sel = from_link(service, search)
@@ -53,17 +53,20 @@ def select(service, trigger, value, state, applied, search, filters: Filters, so
 
 
 def follow_model(old_state, new_state, trigger) -> tuple:
-    """(model picker value, table active cell) after a selection change: the picker shows a
-    model chosen elsewhere (a link, an upload), and a new model's table starts with no
-    active cell. The selection callback writes them itself: a second callback writing them
-    from the selection would close a loop through its inputs (a Dash dependency cycle)."""
+    """(model picker value, table active cell, model store) after a selection change: the
+    picker shows a model chosen elsewhere (a link, an upload), a new model's table starts
+    with no active cell, and the model store (which the model's pickers and card follow)
+    changes only with the model. The selection callback writes them itself: a second
+    callback writing them from the selection would close a loop through its inputs."""
     if not isinstance(new_state, dict) or (old_state and new_state["model"] == old_state["model"]):
-        return no_update, no_update
-    return (no_update if trigger == ids.MODEL_SELECT else new_state["model"]), None
+        return no_update, no_update, no_update
+    return (no_update if trigger == ids.MODEL_SELECT else new_state["model"]), None, new_state["model"]
 
 
 def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, trigger):
-    """(grid, table rows, table columns, row styles, page, page label, count, grid style, table style)."""
+    """(grid, table rows, table columns, row styles, page, page label, count, grid style, table style,
+    what is shown). `trigger` FOLLOW (the selection left the listed page) shows the page
+    holding the selection; a filter or sort starts at the top of the new list."""
     model_id, sample_id = state["model"], state["sample"]
     follow = True
     if trigger in (ids.PAGE_PREV, ids.PAGE_NEXT):
@@ -73,18 +76,12 @@ def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, tri
         page, follow = 0, False    # a new list starts at its top
     view = browse(service, thumbs, model_id, sample_id, filters, page, sort_by, follow_selection=follow)
     image = service.model_info(model_id).kind == "image"
-    grid = view.grid if view.count else [note("No sample matches these filters.")]
+    grid = view.grid if view.count else [note("No sample matches these filters."), selection_ring()]
     total = len(service.samples(model_id).labels)
-    return (grid if image else [], view.rows, view.columns, selected_row_style(sample_id), view.page,
+    shown = {"model": model_id, "kind": "image" if image else "tabular", "ids": list(view.page_ids)}
+    return (grid if image else [selection_ring()], view.rows, view.columns, selected_row_style(sample_id), view.page,
             f"page {view.page + 1} of {view.n_pages}", f"{view.count:,} of {total:,} listed",
-            SHOWN if image else HIDDEN, HIDDEN if image else SHOWN)
-
-
-def url_for(state, tab, method, compare, current_search):
-    if not state:
-        raise PreventUpdate
-    search = format_search(state["model"], state["sample"], tab, method, compare)
-    return no_update if search == current_search else search
+            SHOWN if image else HIDDEN, HIDDEN if image else SHOWN, shown)
 
 
 def class_filter_options(info) -> list[dict]:
@@ -92,6 +89,11 @@ def class_filter_options(info) -> list[dict]:
 
 
 # -------------------------------------------------------------------------- registration
+def clientside(name: str) -> ClientsideFunction:
+    """A function of assets/clientside.js."""
+    return ClientsideFunction(namespace="glimpse", function_name=name)
+
+
 def register_callbacks(app, service, startup, thumbs):
     @app.callback(Output(ids.STARTUP_BAR, "style"), Output(ids.STARTUP_TEXT, "children"),
                   Output(ids.READY, "data"), Output(ids.STARTUP_INTERVAL, "disabled"),
@@ -107,21 +109,22 @@ def register_callbacks(app, service, startup, thumbs):
             raise PreventUpdate
         return model_options(service)
 
-    @app.callback(Output(ids.STATE, "data"), Output(ids.URL_APPLIED, "data"), Output(ids.TABS, "value"),
+    @app.callback(Output(ids.SELECT, "data"), Output(ids.URL_APPLIED, "data"), Output(ids.TABS, "value"),
                   Output(ids.METHOD_A, "value", allow_duplicate=True),
                   Output(ids.METHOD_B, "value", allow_duplicate=True),
                   Output(ids.SELECTION_ALERT, "children"), Output(ids.FILTER_FLAGS, "value"),
                   Output(ids.MODEL_SELECT, "value"), Output(ids.SAMPLE_TABLE, "active_cell"),
+                  Output(ids.MODEL, "data"),
                   Input(ids.READY, "data"), Input(ids.MODEL_SELECT, "value"),
-                  Input({"type": ids.THUMB, "index": ALL}, "n_clicks"), Input(ids.SAMPLE_TABLE, "active_cell"),
                   Input(ids.SAMPLE_PREV, "n_clicks"), Input(ids.SAMPLE_NEXT, "n_clicks"),
                   Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),
                   State(ids.STATE, "data"), State(ids.URL_APPLIED, "data"), State(ids.URL, "search"),
                   State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"), State(ids.FILTER_FLAGS, "value"),
                   State(ids.SAMPLE_TABLE, "sort_by"), prevent_initial_call=True)
     def _select(ready, *rest):
-        # The link is read once, when the models are ready (URL.search is a State: the URL
-        # callback below writes it from the selection; as an Input it would close a loop).
+        # The link is read once, when the models are ready (URL.search is a State: `sync`
+        # writes it from the selection; as an Input it would close a loop). The selection
+        # goes through SELECT to `pick`, the one writer of STATE.
         state, applied, search, true_c, pred_c, flags, sort_by = rest[-7:]
         if not ready or search is None:
             raise PreventUpdate
@@ -132,11 +135,26 @@ def register_callbacks(app, service, startup, thumbs):
             raise PreventUpdate
         return out + follow_model(state, out[0], ctx.triggered_id)
 
-    @app.callback(Output(ids.MODEL, "data"), Input(ids.STATE, "data"), State(ids.MODEL, "data"))
-    def _model(state, current):
-        if not state or state["model"] == current:
-            raise PreventUpdate
-        return state["model"]
+    views = [ids.view(t) for t in ids.TAB_NAMES]
+    # The selection: a click in the page or one the server made (assets/clientside.js `pick`).
+    app.clientside_callback(clientside("pick"), Output(ids.STATE, "data"),
+                            *[Output(v, "data", allow_duplicate=True) for v in views],
+                            Input({"type": ids.THUMB, "index": ALL}, "n_clicks_timestamp"),
+                            Input(ids.SAMPLE_TABLE, "active_cell"), Input(ids.SELECT, "data"),
+                            State(ids.STATE, "data"), State(ids.TABS, "value"), State(ids.TARGET, "value"),
+                            State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views],
+                            prevent_initial_call=True)
+    # A tab switch or another target: the panel shown, and that tab's view if it changed.
+    app.clientside_callback(clientside("route"), *[Output(ids.panel(t), "style") for t in ids.TAB_NAMES],
+                            *[Output(v, "data") for v in views],
+                            Input(ids.TABS, "value"), Input(ids.TARGET, "value"), State(ids.STATE, "data"),
+                            State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views])
+    # The address, and the ring over the selected thumbnail (or the page that shows it).
+    app.clientside_callback(clientside("sync"), Output(ids.URL, "search"), Output(ids.FOLLOW, "data"),
+                            Output(ids.THUMB_RING, "style"),
+                            Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
+                            Input(ids.METHOD_B, "value"), State(ids.URL, "search"), State(ids.URL_APPLIED, "data"),
+                            State(ids.BROWSER_SHOWN, "data"))
 
     @app.callback(Output(ids.MODEL_CARD, "children"),
                   Output(ids.TARGET, "options"), Output(ids.TARGET, "value"),
@@ -159,15 +177,16 @@ def register_callbacks(app, service, startup, thumbs):
     @app.callback(Output(ids.THUMB_GRID, "children"), Output(ids.SAMPLE_TABLE, "data"),
                   Output(ids.SAMPLE_TABLE, "columns"), Output(ids.SAMPLE_TABLE, "style_data_conditional"),
                   Output(ids.PAGE, "data"), Output(ids.PAGE_LABEL, "children"), Output(ids.BROWSER_COUNT, "children"),
-                  Output(ids.THUMB_GRID, "style"), Output(ids.TABLE_WRAP, "style"),
-                  Input(ids.STATE, "data"), Input(ids.FILTER_TRUE, "value"), Input(ids.FILTER_PRED, "value"),
+                  Output(ids.THUMB_GRID, "style"), Output(ids.TABLE_WRAP, "style"), Output(ids.BROWSER_SHOWN, "data"),
+                  Input(ids.FOLLOW, "data"), Input(ids.FILTER_TRUE, "value"), Input(ids.FILTER_PRED, "value"),
                   Input(ids.FILTER_FLAGS, "value"), Input(ids.SAMPLE_TABLE, "sort_by"),
-                  Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"), State(ids.PAGE, "data"))
-    def _browser(state, true_c, pred_c, flags, sort_by, _prev, _next, page):
+                  Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"),
+                  State(ids.STATE, "data"), State(ids.PAGE, "data"))
+    def _browser(_follow, true_c, pred_c, flags, sort_by, _prev, _next, state, page):
         if not state:
             raise PreventUpdate
         fired = {t["prop_id"].split(".")[0] for t in ctx.triggered}
-        trigger = ids.STATE if ids.STATE in fired else ctx.triggered_id   # a new selection wins: show it
+        trigger = ids.FOLLOW if ids.FOLLOW in fired else ctx.triggered_id   # a new selection wins: show it
         return browser_outputs(service, thumbs, state, Filters.from_inputs(true_c, pred_c, flags), sort_by, page,
                                trigger)
 
@@ -179,18 +198,3 @@ def register_callbacks(app, service, startup, thumbs):
             return sample_panel(service, thumbs, state["model"], state["sample"])
         except GlimpseError as e:
             return alert(str(e)), no_update
-
-    @app.callback(Output(ids.URL, "search"),
-                  Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
-                  Input(ids.METHOD_B, "value"), State(ids.URL, "search"), State(ids.URL_APPLIED, "data"))
-    def _url(state, tab, method, compare, current, applied):
-        if not applied:
-            raise PreventUpdate
-        return url_for(state, tab, method, compare, current)
-
-    app.clientside_callback(
-        """function(tab) {
-            return %s.map(function(t) { return t === tab ? {} : {display: 'none'}; });
-        }""" % list(ids.TAB_NAMES),
-        [Output(ids.panel(t), "style") for t in ids.TAB_NAMES], Input(ids.TABS, "value"),
-    )

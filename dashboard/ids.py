@@ -3,6 +3,7 @@
 # page shell
 URL = "url"
 STATE = "view-state"                 # dcc.Store {"model": id, "sample": int}: the selection
+SELECT = "selection-request"         # dcc.Store: a selection the server made (link, picker, prev/next)
 URL_APPLIED = "url-applied"          # dcc.Store bool: the deep link has been read
 READY = "ready"                      # dcc.Store bool: models are loaded
 STARTUP = "startup"                  # the start-up panel (progress while models train)
@@ -11,6 +12,7 @@ STARTUP_TEXT = "startup-text"
 STARTUP_INTERVAL = "startup-interval"
 MAIN = "main"                        # everything else; hidden until READY
 MODEL = "model-id"                   # dcc.Store: the selected model id (changes only with the model)
+TAB_KEYS = "tab-keys"                # dcc.Store [[tab, [what its view holds]], ...] for the clientside router
 
 # header
 HEADER_CONTROLS = "header-controls"   # model picker, card and upload button; shown once READY
@@ -31,10 +33,13 @@ SAMPLE_PREV = "sample-prev"
 SAMPLE_NEXT = "sample-next"
 THUMB_GRID = "thumb-grid"
 THUMB = "thumb"                      # pattern id type: {"type": THUMB, "index": sample_id}
+THUMB_RING = "thumb-ring"            # the ring over the selected thumbnail (inside THUMB_GRID)
 TABLE_WRAP = "sample-table-wrap"
 SAMPLE_TABLE = "sample-table"
 BROWSER_COUNT = "browser-count"
 SELECTION_ALERT = "selection-alert"
+BROWSER_SHOWN = "browser-shown"      # dcc.Store {"model", "kind", "ids"}: what the browser lists now
+FOLLOW = "browser-follow"            # dcc.Store {"model", "sample"}: show the page holding this sample
 
 # selected sample
 SAMPLE_INFO = "sample-info"
@@ -56,6 +61,12 @@ TAB_NAMES = (TAB_ACTIVATIONS, TAB_WEIGHTS, TAB_GRADIENTS, TAB_LIME, TAB_TREE)
 
 def panel(tab: str) -> str:
     return f"panel-{tab}"
+
+
+def view(tab: str) -> str:
+    """The dcc.Store holding what a tab shows ({"model", "sample", "target"} as it depends
+    on them); only the visible tab's view is updated, so only it renders."""
+    return f"view-{tab}"
 
 
 def output(tab: str) -> str:

@@ -19,6 +19,12 @@ TAB_MODULES = (activations, weights, gradients, lime, tree)
 DEFAULT_TAB = ids.TAB_GRADIENTS
 
 
+def tab_keys() -> list:
+    """[[tab, [what its view holds]], ...] in ids.TAB_NAMES order (the router's outputs)."""
+    by_tab = {m.TAB: m for m in TAB_MODULES}
+    return [[t, list(by_tab[t].VIEW)] for t in ids.TAB_NAMES]
+
+
 def header():
     return html.Header(className="topbar", children=[
         html.Div(className="brand", children=[html.Span("Glimpse", className="brand-name"),
@@ -55,6 +61,9 @@ def tabs():
             dcc.Tab(label=TAB_LABELS[t], value=t, className="tab", selected_className="tab--selected")
             for t in ids.TAB_NAMES]),
         html.Div([m.layout() for m in TAB_MODULES], className="panels"),
+        # what each tab shows; the page's router updates only the visible tab's
+        dcc.Store(id=ids.TAB_KEYS, data=tab_keys()),
+        *[dcc.Store(id=ids.view(m.TAB)) for m in TAB_MODULES],
     ])
 
 
@@ -62,6 +71,7 @@ def layout():
     return html.Div(className="app", children=[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE),
+        dcc.Store(id=ids.SELECT),
         dcc.Store(id=ids.MODEL),
         dcc.Store(id=ids.URL_APPLIED, data=False),
         dcc.Store(id=ids.READY, data=False),

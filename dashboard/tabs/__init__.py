@@ -1,8 +1,10 @@
 """One module per tab: layout() and register_callbacks(app, service), plus a plain
 render function the callback calls (and the tests call directly).
 
-A tab renders only while it is the visible one (Input on the tabs' value): clicking
-through samples computes nothing for the hidden tabs.
+A tab renders from its view store (ids.view(tab): the model, sample and target it
+depends on, its VIEW). The page's router (assets/clientside.js `route`) updates only the
+visible tab's view, and only when it changed: clicking through samples computes nothing
+for the hidden tabs, and going back to a tab that is up to date asks the server nothing.
 """
 from dash import dcc, html
 from dash.exceptions import PreventUpdate
@@ -22,9 +24,10 @@ def panel(tab: str, title: str, caption: str, controls: list):
     ])
 
 
-def require_visible(tab_value: str, tab: str, state) -> None:
-    """Stop a hidden tab's callback (and any callback before a selection exists)."""
-    if tab_value != tab or not state:
+def require_visible(tab_value: str, tab: str, view) -> None:
+    """Stop a hidden tab's callback (a control it reads changed with the model) and any
+    callback before the tab has a view."""
+    if tab_value != tab or not view:
         raise PreventUpdate
 
 

@@ -1,7 +1,8 @@
 """Tab 1: what each layer outputs for the selected sample."""
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from .. import ids
 from ..components import graph, shows_errors
@@ -9,6 +10,7 @@ from ..figures.activations import layer_activation_figure
 from . import layer_choice, panel, require_visible
 
 TAB = ids.TAB_ACTIVATIONS
+VIEW = ("model", "sample")
 
 
 def layer_options(info) -> list[dict]:
@@ -41,13 +43,15 @@ def layout():
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.ACT_LAYER, "value"))
-    def _render(state, tab, layer):
-        require_visible(tab, TAB, state)
-        return render(service, state["model"], state["sample"], layer)
+                  Input(ids.view(TAB), "data"), Input(ids.ACT_LAYER, "value"), State(ids.TABS, "value"))
+    def _render(view, layer, tab):
+        require_visible(tab, TAB, view)
+        return render(service, view["model"], view["sample"], layer)
 
     @app.callback(Output(ids.ACT_LAYER, "options"), Output(ids.ACT_LAYER, "value"),
                   Input(ids.MODEL, "data"))
     def _layers(model_id):
+        if not model_id:   # no model before the models are ready
+            raise PreventUpdate
         info = service.model_info(model_id)
         return layer_options(info), default_layer(info)

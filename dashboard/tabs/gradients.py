@@ -15,6 +15,7 @@ from ..sample_info import target_value
 from . import panel, require_visible
 
 TAB = ids.TAB_GRADIENTS
+VIEW = ("model", "sample", "target")
 METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
 DEFAULT_METHOD = "integrated_gradients"
 
@@ -97,18 +98,19 @@ def _param_pattern(slot):
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.STATE, "data"), Input(ids.TARGET, "value"), Input(ids.TABS, "value"),
+                  Input(ids.view(TAB), "data"),
                   Input(ids.METHOD_A, "value"), Input(_param_pattern("a"), "value"),
                   Input(ids.METHOD_B, "value"), Input(_param_pattern("b"), "value"),
-                  State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"))
-    def _render(state, target, tab, method_a, values_a, method_b, values_b, ids_a, ids_b):
-        require_visible(tab, TAB, state)
+                  State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"), State(ids.TABS, "value"))
+    def _render(view, method_a, values_a, method_b, values_b, ids_a, ids_b, tab):
+        require_visible(tab, TAB, view)
         specs = service.methods()
         if method_a not in specs:   # the dropdown is between option lists (a model switch)
             raise PreventUpdate
         params_a = collect_params(specs[method_a], ids_a, values_a)
         params_b = collect_params(specs[method_b], ids_b, values_b) if method_b in specs else {}
-        return render(service, state["model"], state["sample"], target, method_a, params_a, method_b, params_b)
+        return render(service, view["model"], view["sample"], view["target"], method_a, params_a, method_b,
+                      params_b)
 
     @app.callback(Output(ids.METHOD_A, "options"), Output(ids.METHOD_B, "options"),
                   Output(ids.METHOD_A, "value", allow_duplicate=True),

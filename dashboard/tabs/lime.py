@@ -1,7 +1,7 @@
 """Tab 4: LIME, a weighted linear model fitted to the network's answers near the sample."""
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from .. import ids
 from ..components import graph, note, shows_errors
@@ -10,6 +10,7 @@ from ..sample_info import target_value
 from . import panel, require_visible
 
 TAB = ids.TAB_LIME
+VIEW = ("model", "sample", "target")
 DEFAULT_SAMPLES = 1000
 
 
@@ -52,8 +53,8 @@ def layout():
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.STATE, "data"), Input(ids.TARGET, "value"), Input(ids.TABS, "value"),
-                  Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"))
-    def _render(state, target, tab, n_samples, kernel_width):
-        require_visible(tab, TAB, state)
-        return render(service, state["model"], state["sample"], target, n_samples, kernel_width)
+                  Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
+                  State(ids.TABS, "value"))
+    def _render(view, n_samples, kernel_width, tab):
+        require_visible(tab, TAB, view)
+        return render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width)

@@ -1,7 +1,7 @@
 """Tab 5: a decision tree distilled from the network, with the sample's path."""
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from .. import ids
 from ..components import graph, shows_errors
@@ -9,6 +9,7 @@ from ..figures.tree import tree_figure
 from . import panel, require_visible
 
 TAB = ids.TAB_TREE
+VIEW = ("model", "sample")
 DEFAULT_DEPTH = 4
 
 
@@ -49,7 +50,7 @@ def layout():
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.TREE_DEPTH, "value"))
-    def _render(state, tab, depth):
-        require_visible(tab, TAB, state)
-        return render(service, state["model"], state["sample"], depth)
+                  Input(ids.view(TAB), "data"), Input(ids.TREE_DEPTH, "value"), State(ids.TABS, "value"))
+    def _render(view, depth, tab):
+        require_visible(tab, TAB, view)
+        return render(service, view["model"], view["sample"], depth)

@@ -1,7 +1,8 @@
 """Tab 2: the learned weights of a layer (convolution kernels, dense matrices)."""
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from .. import ids
 from ..components import graph, shows_errors
@@ -9,6 +10,7 @@ from ..figures.weights import layer_weights_figure
 from . import layer_choice, panel, require_visible
 
 TAB = ids.TAB_WEIGHTS
+VIEW = ("model",)
 WEIGHT_TYPES = ("Conv2d", "Linear")
 
 
@@ -34,13 +36,15 @@ def layout():
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.MODEL, "data"), Input(ids.TABS, "value"), Input(ids.WEIGHT_LAYER, "value"))
-    def _render(model_id, tab, layer):
-        require_visible(tab, TAB, model_id)
-        return render(service, model_id, layer)
+                  Input(ids.view(TAB), "data"), Input(ids.WEIGHT_LAYER, "value"), State(ids.TABS, "value"))
+    def _render(view, layer, tab):
+        require_visible(tab, TAB, view)
+        return render(service, view["model"], layer)
 
     @app.callback(Output(ids.WEIGHT_LAYER, "options"), Output(ids.WEIGHT_LAYER, "value"),
                   Input(ids.MODEL, "data"))
     def _layers(model_id):
+        if not model_id:   # no model before the models are ready
+            raise PreventUpdate
         options = layer_options(service.model_info(model_id))
         return options, options[0]["value"] if options else None

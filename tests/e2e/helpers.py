@@ -175,6 +175,20 @@ class Page:
                       ".map(function (b) { return b.id; });", ids.THUMB_GRID) or []
         return [json.loads(r)["index"] for r in raw]
 
+    def ringed_thumb(self) -> int | None:
+        """The sample id of the thumbnail the selection ring is drawn over (None: no ring shown)."""
+        raw = self.js("""
+            var ring = document.getElementById(arguments[0]);
+            if (!ring || ring.offsetParent === null) return null;
+            var r = ring.getBoundingClientRect();
+            var hit = Array.from(document.querySelectorAll('#' + arguments[1] + ' button.thumb')).filter(function (b) {
+              var t = b.getBoundingClientRect();
+              return Math.abs(t.left - r.left) < 3 && Math.abs(t.top - r.top) < 3 &&
+                     Math.abs(t.width - r.width) < 3 && Math.abs(t.height - r.height) < 3;
+            });
+            return hit.length === 1 ? hit[0].id : null;""", ids.THUMB_RING, ids.THUMB_GRID)
+        return json.loads(raw)["index"] if raw else None
+
     def select_sample(self, sample_id: int, timeout=30):
         self.click_thumb(sample_id)
         self.until(lambda: self.sample_id() == sample_id, timeout, f"sample #{sample_id} in the sample panel")

@@ -20,7 +20,7 @@ def test_opens_on_the_cnn_and_a_thumbnail_click_updates_the_sample(glimpse):
     start = first_held_out(service, MODEL)
     assert page.sample_id() == start
 
-    # list the sevens (the bundled digits are sorted by class) and click one
+    # list the sevens and click one
     table = service.samples(MODEL)
     names = service.model_info(MODEL).class_names
     assert table.labels[start] != 7
@@ -30,12 +30,71 @@ def test_opens_on_the_cnn_and_a_thumbnail_click_updates_the_sample(glimpse):
     page.select_sample(other)
     assert page.text(ids.SAMPLE_TRUE) == names[table.labels[other]]
     page.until(lambda: page.text(ids.SAMPLE_PRED) == names[table.predictions[other]], 10, "the prediction")
-    selected = page.js("return Array.from(document.querySelectorAll('button.thumb.selected')).map(b => b.id)")
-    assert selected == [f'{{"index":{other},"type":"{ids.THUMB}"}}']
+    page.until(lambda: page.ringed_thumb() == other, 10, "the selection ring over the clicked thumbnail")
     # the probability chart follows: one bar per class, for the new sample
     proba = page.wait_figures(ids.PROBA_GRAPH)
     bars = [t for t in proba[0]["traces"] if t["type"] == "bar"]
     assert bars and sum(t["n_y"] for t in bars) >= len(names)
+    page.assert_clean()
+
+
+# Records the outputs of every Dash request the page sends from now on.
+RECORD_REQUESTS_JS = """
+window.__dashOutputs = [];
+if (!window.__recording) {
+  var original = window.fetch;
+  window.fetch = function (url, opts) {
+    if (String(url).indexOf('_dash-update-component') >= 0) {
+      try { window.__dashOutputs.push(JSON.parse(opts.body).output); } catch (e) { window.__dashOutputs.push('?'); }
+    }
+    return original.apply(this, arguments);
+  };
+  window.__recording = true;
+}
+"""
+
+
+def test_a_click_asks_only_for_the_sample_and_the_visible_tab(glimpse):
+    page = glimpse
+    page.open()
+    grad = ids.output(ids.TAB_GRADIENTS)
+    page.wait_figures(grad)
+    page.idle()
+    page.js("document.querySelectorAll('#%s button.thumb').forEach(function (b) { b.__seen = true; });"
+            % ids.THUMB_GRID)
+    page.js(RECORD_REQUESTS_JS)
+    other = page.thumb_ids()[5]
+    page.select_sample(other)
+    page.wait_figures(grad, lambda f: page.service.cached(MODEL, other, "integrated_gradients"))
+    page.idle()
+    sent = page.js("return window.__dashOutputs")
+    assert any(grad in o for o in sent) and any(ids.SAMPLE_INFO in o for o in sent)
+    # the grid is not sent again (the same buttons stay in the page; a ring moves over the
+    # clicked one) and no hidden tab is asked for anything
+    assert not any(ids.THUMB_GRID in o for o in sent), sent
+    assert not any(ids.output(t) in o for o in sent for t in ids.TAB_NAMES if t != ids.TAB_GRADIENTS), sent
+    assert page.js("return Array.from(document.querySelectorAll('#%s button.thumb'))"
+                   ".every(function (b) { return b.__seen === true; });" % ids.THUMB_GRID)
+    page.until(lambda: page.ringed_thumb() == other, 10, "the ring over the clicked thumbnail")
+    page.until(lambda: f"sample={other}&" in page.driver.current_url, 10, "the address to follow")
+
+    # a tab that is up to date is shown again without asking the server
+    page.tab("Layer activations")
+    page.wait_figures(ids.output(ids.TAB_ACTIVATIONS))
+    page.idle()
+    page.js("window.__dashOutputs = [];")
+    page.tab("Gradient maps")
+    page.until(lambda: page.js("return document.getElementById(arguments[0]).style.display !== 'none'",
+                               ids.panel(ids.TAB_GRADIENTS)), 10, "the gradients panel")
+    page.idle()
+    assert page.figures(grad) and page.js("return window.__dashOutputs") == []
+    page.until(lambda: "tab=gradients" in page.driver.current_url, 10, "the address to name the tab")
+    # ... but a tab whose sample changed while it was hidden renders the new one
+    page.tab("Layer activations")
+    third = next(i for i in page.thumb_ids() if i not in (other,))
+    page.select_sample(third)
+    page.tab("Gradient maps")
+    page.until(lambda: page.service.cached(MODEL, third, "integrated_gradients"), 30, "the new sample's map")
     page.assert_clean()
 
 
@@ -150,6 +209,13 @@ def test_the_model_picker_switches_between_digits_and_a_table(glimpse):
                20, "the sample table")
     assert not page.thumb_ids()
     figs = page.wait_figures(ids.output(ids.TAB_GRADIENTS), lambda f: f[0]["traces"][0]["type"] == "bar")
+    # a click on a row selects it (DataTable keeps hidden copies of fixed cells: visible ones only)
+    visible = "Array.from(document.querySelectorAll('#%s td.dash-cell.column-' + arguments[0]))" \
+              ".filter(function (c) { return c.offsetParent !== null; })" % ids.SAMPLE_TABLE
+    target = int(page.js(f"return {visible}[3].innerText;", 0))
+    page.js(f"{visible}[3].click();", 1)
+    page.until(lambda: page.sample_id() == target, 20, f"row #{target} in the sample panel")
+    page.until(lambda: f"sample={target}&" in page.driver.current_url, 10, "the address")
     names = service.model_info("breast-cancer-mlp").class_names
     assert figs[0]["title"].endswith(f"({names[table.predictions[page.sample_id()]]})")
     # and back: the digits, at the CNN's first held-out sample

@@ -1,0 +1,112 @@
+/* Glimpse: clientside callbacks (dashboard/callbacks.py wires them). They hold pure page
+   state, so a click that only moves the selection, switches a tab or updates the address
+   costs no server round trip; the server is asked only for what it alone computes.
+
+   Every Dash callback costs the renderer work for each component of the page, and Dash
+   holds a callback back while another pending one may still change its inputs. So a
+   thumbnail click runs `pick` (the selection and the visible tab's view at once), then in
+   parallel `sync` (address, ring) and the server's sample panel and visible tab. */
+(function () {
+  var dc = window.dash_clientside = window.dash_clientside || {};
+  var lastPick = 0;   // n_clicks_timestamp of the last thumbnail click handled
+  var GRID_COLUMNS = 8;   // dashboard/samples.py GRID_COLUMNS
+
+  function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
+
+  function fired(prop) {
+    return (dc.callback_context.triggered || []).some(function (t) { return t.prop_id === prop; });
+  }
+
+  /* the deep link of a view; dashboard/urls.py format_search writes the same */
+  function address(state, tab, method, compare) {
+    var q = new URLSearchParams();
+    q.set('model', state.model);
+    q.set('sample', String(state.sample));
+    if (tab) q.set('tab', tab);
+    if (tab === 'gradients') {
+      if (method) q.set('method', method);
+      if (compare && compare !== 'none') q.set('compare', compare);
+    }
+    return '?' + q.toString();
+  }
+
+  /* the ring over the selected thumbnail; dashboard/samples.py ring_style places it the same */
+  function ring(position) {
+    if (position < 0) return {display: 'none'};
+    return {gridRow: (Math.floor(position / GRID_COLUMNS) + 1) + ' / span 1',
+            gridColumn: (position % GRID_COLUMNS + 1) + ' / span 1'};
+  }
+
+  /* the visible tab's view when it differs from the one it last rendered, else no_update */
+  function tabViews(state, tab, target, tabKeys, views) {
+    var all = {model: state.model, sample: state.sample, target: target};
+    return tabKeys.map(function (tk, i) {
+      if (tk[0] !== tab) return dc.no_update;
+      var view = {};
+      tk[1].forEach(function (k) { view[k] = all[k]; });
+      return same(view, views[i]) ? dc.no_update : view;
+    });
+  }
+
+  dc.glimpse = {
+    /* the one writer of the selection: a thumbnail or table click, or a selection the
+       server made (a link, the model picker, prev/next, an upload: REQUEST). It writes the
+       visible tab's view too, so that tab's request leaves at once, beside the sample
+       panel's. Timestamps, not n_clicks: a new page of thumbnails re-fires this with every
+       count at 0. Outputs: selection, 5 views. */
+    pick: function (stamps, activeCell, request, state, tab, target, tabKeys) {
+      var nu = dc.no_update, none = [nu].concat(tabKeys.map(function () { return nu; }));
+      var views = Array.prototype.slice.call(arguments, 7);
+      var trig = dc.callback_context.triggered_id, next = null;
+      if (trig === 'selection-request') {
+        if (!request) return none;
+        next = {model: request.model, sample: request.sample};
+      } else if (!state) {
+        return none;
+      } else if (trig === 'sample-table') {
+        if (!activeCell || activeCell.row_id === undefined || activeCell.row_id === null) return none;
+        next = {model: state.model, sample: Number(activeCell.row_id)};
+      } else {
+        var thumbs = dc.callback_context.inputs_list[0] || [];
+        var best = -1, at = -1;
+        (stamps || []).forEach(function (t, i) { if (t && t > best) { best = t; at = i; } });
+        if (at < 0 || best <= lastPick) return none;
+        lastPick = best;
+        next = {model: state.model, sample: thumbs[at].id.index};
+      }
+      if (state && state.model === next.model && state.sample === next.sample) return none;
+      return [next].concat(tabViews(next, tab, target, tabKeys, views));
+    },
+
+    /* a tab switch or another target class: the visible tab's panel, and its view when
+       that differs from what it last rendered (switching back to a tab that is up to
+       date asks the server nothing). Outputs: 5 panel styles, 5 views. */
+    route: function (tab, target, state, tabKeys) {
+      var views = Array.prototype.slice.call(arguments, 4);
+      var styles = tabKeys.map(function (tk) { return tk[0] === tab ? {} : {display: 'none'}; });
+      var out = state ? tabViews(state, tab, target, tabKeys, views) : tabKeys.map(function () { return dc.no_update; });
+      return styles.concat(out);
+    },
+
+    /* what else follows from the selection: the address (deep link), and on a new
+       selection the ring over its thumbnail when the page shows it, else a request to the
+       server's browser for the page that does (FOLLOW). Outputs: search, follow, ring. */
+    sync: function (state, tab, method, compare, search, applied, shown) {
+      var nu = dc.no_update;
+      if (!state) return [nu, nu, nu];
+      var url = applied ? address(state, tab, method, compare) : search;
+      var follow = nu, ringStyle = nu;
+      if (fired('view-state.data')) {
+        var at = (shown && shown.model === state.model && shown.kind === 'image') ?
+          shown.ids.indexOf(state.sample) : -1;
+        if (at >= 0) {
+          ringStyle = ring(at);
+        } else {
+          follow = {model: state.model, sample: state.sample};
+          if (shown && shown.kind === 'image') ringStyle = ring(-1);
+        }
+      }
+      return [url === search ? nu : url, follow, ringStyle];
+    }
+  };
+})();
