@@ -32,12 +32,15 @@ def _fresh_service(base: ExplanationService, n: int) -> ExplanationService:
 
 
 def _forward_calls(model, fn) -> int:
+    """Calls into the model or any of its layers while fn runs (IG through an affine stem
+    runs the layers without the model's own forward)."""
     calls = [0]
-    handle = model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    handles = [m.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1)) for m in model.modules()]
     try:
         fn()
     finally:
-        handle.remove()
+        for h in handles:
+            h.remove()
     return calls[0]
 
 

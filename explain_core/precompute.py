@@ -73,18 +73,21 @@ def _same(a: Attribution, b: Attribution) -> bool:
 
 # ---------------------------------------------------------------------------- precompute
 def precompute(service, model_id: str, methods=("integrated_gradients",), sample_ids=None,
-               batch_size: int = 64, progress: Progress | None = None, params: dict | None = None) -> dict:
+               batch_size: int = 64, progress: Progress | None = None, params: dict | None = None,
+               should_stop: Callable[[], bool] | None = None) -> dict:
     """Compute `methods` (default parameters, or params[method]) for `sample_ids` (default:
     every sample) of `model_id` for the default target and cache them where explain()
-    looks (service.put). Returns counts:
-    {'samples', 'computed', 'already_cached', 'batches', 'seconds', 'per_method': {...}}."""
+    looks (service.put). `should_stop` is asked between batches; when it says yes the run
+    ends there, and what was computed stays cached. Returns counts:
+    {'samples', 'computed', 'already_cached', 'batches', 'seconds', 'cancelled', 'per_method': {...}}."""
     data = service.dataset_for(model_id)
     module = service.torch_model(model_id)
     ids = list(range(len(data.X))) if sample_ids is None else [int(i) for i in sample_ids]
     predictions = service.samples(model_id).predictions
     batch_size = max(1, int(batch_size))
     total, done = len(ids) * len(methods), 0
-    counts = {"samples": len(ids), "computed": 0, "already_cached": 0, "batches": 0, "per_method": {}}
+    counts = {"samples": len(ids), "computed": 0, "already_cached": 0, "batches": 0, "cancelled": False,
+              "per_method": {}}
     start = time.perf_counter()
     for method in methods:
         p = normalise_params(method, dict((params or {}).get(method, {})), data.kind, module)
@@ -98,6 +101,9 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
         if method in BATCHED and todo:
             _check_batched(service, model_id, method, p, todo[0], int(predictions[todo[0]]))
         for lo in range(0, len(todo), step):
+            if should_stop is not None and should_stop():
+                counts["cancelled"] = True
+                break
             chunk = todo[lo:lo + step]
             if method in BATCHED:
                 with service._compute_lock(model_id):
@@ -114,6 +120,8 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
         counts["computed"] += mine["computed"]
         counts["already_cached"] += mine["already_cached"]
         counts["per_method"][method] = mine
+        if counts["cancelled"]:
+            break
     counts["seconds"] = time.perf_counter() - start
     return counts
 

@@ -13,7 +13,7 @@ from .cache import make_cache, result_key
 from .config import Settings
 from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
-from .errors import GlimpseError, UnknownIdError
+from .errors import GlimpseError, ParameterError, UnknownIdError
 from .methods.base import check_target, conv_layers, named_layers, resolve_target
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.store import ModelStore
@@ -357,6 +357,39 @@ class ExplanationService:
     @staticmethod
     def methods() -> dict:
         return METHODS
+
+    def precomputable(self, model_id: str) -> list[tuple[str, str, bool]]:
+        """(method, title, batched) for every per-sample method this model can precompute:
+        batched ones run many samples per model call, the others one sample at a time."""
+        from .precompute import BATCHED
+
+        tm = self._model(model_id)
+        out = []
+        for name, spec in METHODS.items():
+            if not spec.per_sample or tm.data.kind not in spec.kinds:
+                continue
+            try:
+                normalise_params(name, {}, tm.data.kind, tm.module)
+            except GlimpseError:      # e.g. Grad-CAM on a TorchScript model
+                continue
+            out.append((name, spec.title, name in BATCHED))
+        return out
+
+    def precompute(self, model_id: str, methods, sample_ids=None, progress=None, should_stop=None,
+                   params: dict | None = None) -> dict:
+        """Compute `methods` for every sample (or `sample_ids`) of a model ahead of time, in
+        batches across samples where the method allows, and cache them where explain()
+        looks. See explain_core.precompute.precompute for the counts it returns."""
+        from .precompute import precompute
+
+        self._model(model_id)                 # an unknown id is an UnknownIdError here
+        known = {m for m, _, _ in self.precomputable(model_id)}
+        bad = [m for m in methods if m not in known]
+        if bad:
+            raise ParameterError(f"Cannot precompute {', '.join(bad)} for this model; "
+                                 f"choose from {', '.join(sorted(known))}")
+        return precompute(self, model_id, tuple(methods), sample_ids=sample_ids, progress=progress,
+                          params=params, should_stop=should_stop)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

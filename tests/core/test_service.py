@@ -54,7 +54,7 @@ def test_repeated_request_does_no_model_computation(service):
         a = service.explain("mnist-cnn", 11, "integrated_gradients", n_steps=16)
     with ForwardCounter(model) as second:
         b = service.explain("mnist-cnn", 11, "integrated_gradients", n_steps=16)
-    assert first.calls > 0 and second.calls == 0
+    assert first.any_calls > 0 and second.any_calls == 0
     assert a is b or np.array_equal(a.attribution, b.attribution)
 
 
@@ -91,7 +91,7 @@ def test_retrained_model_gets_a_new_hash(tmp_path):
     assert tm.hash != before
     with ForwardCounter(model) as c:
         result_after = svc.explain("wine-mlp", 3, "saliency")
-    assert c.calls > 0, "a changed model must not be served its old cached result"
+    assert c.any_calls > 0, "a changed model must not be served its old cached result"
     assert not np.allclose(result_before.attribution, result_after.attribution)
 
 
@@ -134,7 +134,7 @@ def test_filesystem_cache_is_shared_between_services(settings, tmp_path):
     ra = a.explain("mnist-cnn", 21, "saliency")
     with ForwardCounter(b.torch_model("mnist-cnn")) as c:
         rb = b.explain("mnist-cnn", 21, "saliency")
-    assert c.calls == 0
+    assert c.any_calls == 0
     np.testing.assert_array_equal(ra.attribution, rb.attribution)
 
 
@@ -174,7 +174,7 @@ def test_redis_cache_is_shared_between_services(settings, redis_url):
     ra = a.explain("breast-cancer-mlp", 5, "integrated_gradients")
     with ForwardCounter(b.torch_model("breast-cancer-mlp")) as c:
         rb = b.explain("breast-cancer-mlp", 5, "integrated_gradients")
-    assert c.calls == 0
+    assert c.any_calls == 0
     np.testing.assert_array_equal(ra.attribution, rb.attribution)
     assert rb.delta == ra.delta
 
