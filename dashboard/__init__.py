@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dash
 
-from . import callbacks, upload
+from . import callbacks, precompute, upload
 from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
@@ -40,6 +40,8 @@ def create_app(service, background_manager=None, start: bool = True) -> dash.Das
     for tab in TAB_MODULES:
         tab.register_callbacks(app, service)
     upload.register_callbacks(app, service, manager)
+    jobs = precompute.PrecomputeJobs(service)
+    precompute.register_callbacks(app, service, jobs)
 
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed
@@ -48,6 +50,7 @@ def create_app(service, background_manager=None, start: bool = True) -> dash.Das
     app.glimpse_service = service
     app.glimpse_startup = startup
     app.glimpse_thumbnails = thumbs
+    app.glimpse_precompute = jobs
     if start:
         startup.start()
     return app

@@ -108,3 +108,16 @@ TS_DATA = "ts-data"
 TS_ADD = "ts-add"
 TS_MESSAGE = "ts-message"
 TS_ADDED = "ts-added"                # dcc.Store: id of the TorchScript model added
+
+# precompute (a background job over every sample of the selected model)
+PRECOMPUTE_TOGGLE = "precompute-toggle"    # header button that shows/hides PRECOMPUTE_PANEL
+PRECOMPUTE_PANEL = "precompute-panel"
+PRECOMPUTE_CLOSE = "precompute-close"
+PRECOMPUTE_METHODS = "precompute-methods"
+PRECOMPUTE_START = "precompute-start"
+PRECOMPUTE_CANCEL = "precompute-cancel"
+PRECOMPUTE_BAR = "precompute-bar"
+PRECOMPUTE_TEXT = "precompute-text"
+PRECOMPUTE_MESSAGE = "precompute-message"
+PRECOMPUTE_NOTE = "precompute-note"
+PRECOMPUTE_POLL = "precompute-poll"          # dcc.Interval, enabled while a job runs

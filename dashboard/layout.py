@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import ids, sample_info, samples, upload
+from . import ids, precompute, sample_info, samples, upload
 from .components import progress_bar
 from .tabs import activations, gradients, lime, tree, weights
 
@@ -34,6 +34,8 @@ def header():
                                               placeholder="loading models…", className="model-select")],
                        className="model-picker"),
             html.Div(id=ids.MODEL_CARD, className="model-card"),
+            html.Button("Precompute…", id=ids.PRECOMPUTE_TOGGLE, className="btn btn-header",
+                        title="Compute explanations for every sample of this model now, so clicks are instant"),
             html.Button("+ Add a model", id=ids.UPLOAD_TOGGLE, className="btn btn-header",
                         title="Train a model on your CSV table, or add a TorchScript model"),
         ]),
@@ -79,6 +81,7 @@ def layout():
         startup_panel(),
         html.Div(id=ids.MAIN, className="main", style={"display": "none"}, children=[
             upload.layout(),
+            precompute.layout(),
             html.Div(className="body", children=[
                 html.Aside([samples.layout(), sample_info.layout()], className="sidebar"),
                 tabs(),

@@ -2,8 +2,10 @@
 by a DiskcacheManager job) or explain in the page why they cannot."""
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -123,4 +125,27 @@ def test_a_good_csv_trains_a_model_that_is_then_selected(glimpse, breast_cancer_
     # and the gradients tab explains it with bars over the 30 features
     figs = page.wait_figures(ids.output(ids.TAB_GRADIENTS), lambda f: f[0]["traces"][0]["type"] == "bar", 30)
     assert figs[0]["title"].startswith("Integrated gradients")
+    page.assert_clean()
+
+
+def test_precompute_panel_caches_every_sample_with_a_progress_bar(glimpse):
+    page = glimpse
+    page.open("?model=wine-mlp&tab=gradients&method=integrated_gradients")
+    page.click(f"#{ids.PRECOMPUTE_TOGGLE}")
+    page.until(lambda: page.js("return document.getElementById(arguments[0]).style.display !== 'none'",
+                               ids.PRECOMPUTE_PANEL), 10, "the precompute panel")
+    page.until(lambda: "Integrated gradients" in page.text(ids.PRECOMPUTE_METHODS), 10, "the method choices")
+    assert "memory" in page.text(ids.PRECOMPUTE_NOTE)       # the in-process cache is named for what it is
+    checked = page.js("return Array.from(document.querySelectorAll('#' + arguments[0] + ' input:checked'))"
+                      ".map(function (i) { return i.value; });", ids.PRECOMPUTE_METHODS)
+    assert checked == ["integrated_gradients"]
+    page.click(f"#{ids.PRECOMPUTE_START}")
+    page.until(lambda: "Done" in page.text(ids.PRECOMPUTE_MESSAGE), 120, "the precompute job to finish")
+    n = len(page.service.samples("wine-mlp").predictions)
+    assert f"{n:,} samples" in page.text(ids.PRECOMPUTE_MESSAGE)
+    assert page.text(ids.PRECOMPUTE_TEXT).startswith(f"Integrated gradients: {n:,} / {n:,}")
+    assert page.js("return document.getElementById(arguments[0]).style.width", ids.PRECOMPUTE_BAR) == "100%"
+    assert all(page.service.cached("wine-mlp", i, "integrated_gradients") for i in range(n))
+    page.driver.save_screenshot(str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "precompute.png")) \
+        if os.environ.get("GLIMPSE_SCREENSHOTS") else None
     page.assert_clean()

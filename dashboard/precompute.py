@@ -1,0 +1,211 @@
+"""Precompute a whole data set from the page: a background job with a progress bar.
+
+The job runs in a thread of the server process (not a separate process), so the results
+land in the cache this process serves from, whatever the cache type; with a filesystem
+or Redis cache other workers see them too. One job per process at a time. The page polls
+the job's status while it runs; Cancel stops it between batches and keeps what was done.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from explain_core.errors import GlimpseError
+
+from . import ids
+from .components import alert, bar_style, progress_bar
+
+log = logging.getLogger("glimpse.precompute")
+DEFAULT_METHODS = ("integrated_gradients",)
+
+
+class PrecomputeJobs:
+    """Runs service.precompute in a background thread and keeps its status."""
+
+    def __init__(self, service):
+        self.service = service
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._status: dict = {"state": "idle"}
+
+    def status(self) -> dict:
+        with self._lock:
+            return dict(self._status)
+
+    def running(self) -> bool:
+        return self.status().get("state") == "running"
+
+    def start(self, model_id: str, methods) -> dict:
+        """Start a job; a GlimpseError (shown to the user) if one is running or the request is bad."""
+        methods = [m for m in (methods or []) if m]
+        if not model_id:
+            raise GlimpseError("Choose a model first.")
+        if not methods:
+            raise GlimpseError("Choose at least one method to precompute.")
+        known = {m for m, _, _ in self.service.precomputable(model_id)}
+        bad = [m for m in methods if m not in known]
+        if bad:
+            raise GlimpseError(f"Cannot precompute {', '.join(bad)} for this model.")
+        with self._lock:
+            if self._status.get("state") == "running":
+                raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
+            n = len(self.service.samples(model_id).predictions)
+            self._stop.clear()
+            self._status = {"state": "running", "model_id": model_id, "methods": list(methods), "done": 0,
+                            "total": n * len(methods), "samples": n, "started": time.time(), "counts": None,
+                            "error": None, "warning": None}
+            self._thread = threading.Thread(target=self._run, args=(model_id, list(methods)),
+                                            name="glimpse-precompute", daemon=True)
+            self._thread.start()
+            return dict(self._status)
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> dict:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.status()
+
+    def _set(self, **kw) -> None:
+        with self._lock:
+            self._status.update(kw)
+
+    def _run(self, model_id: str, methods: list[str]) -> None:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                counts = self.service.precompute(model_id, methods, progress=lambda d, t: self._set(done=d, total=t),
+                                                 should_stop=self._stop.is_set)
+            warning = next((str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)), None)
+            self._set(state="cancelled" if counts.get("cancelled") else "done", counts=counts, warning=warning,
+                      finished=time.time())
+        except GlimpseError as e:
+            self._set(state="failed", error=str(e), finished=time.time())
+        except Exception as e:    # a bug; the page still says what happened
+            log.exception("precompute failed")
+            self._set(state="failed", error=f"Precompute failed ({type(e).__name__}: {e}). See the server log.",
+                      finished=time.time())
+
+
+# ------------------------------------------------------------------------ plain functions
+def method_options(service, model_id: str | None) -> list[dict]:
+    if not model_id:
+        return []
+    try:
+        methods = service.precomputable(model_id)
+    except GlimpseError:
+        return []
+    return [{"label": title if batched else f"{title} (one sample per call)", "value": name}
+            for name, title, batched in methods]
+
+
+def cache_note(service) -> str:
+    kind = service.settings.cache_type
+    if kind == "simple":
+        return ("Results go into this server process's memory (GLIMPSE_CACHE_TYPE=simple): they last until "
+                "it restarts and other workers do not see them. Use the filesystem or Redis cache to keep them.")
+    return f"Results go into the {kind} cache, which every worker reads."
+
+
+def describe(status: dict, titles: dict) -> tuple[dict, str, object, bool, dict]:
+    """(bar style, progress text, message, poll disabled, cancel-button style) for a job status."""
+    state = status.get("state", "idle")
+    hidden, shown = {"display": "none"}, {}
+    if state == "idle":
+        return bar_style(0), "", None, True, hidden
+    total = max(int(status.get("total") or 0), 1)
+    done = int(status.get("done") or 0)
+    names = ", ".join(titles.get(m, m) for m in status.get("methods", []))
+    elapsed = (status.get("finished") or time.time()) - status.get("started", time.time())
+    text = f"{names}: {done:,} / {total:,} results · {elapsed:.0f} s"
+    if state == "running":
+        return bar_style(done / total), text, None, False, shown
+    counts = status.get("counts") or {}
+    if state == "failed":
+        return bar_style(done / total), text, alert(status.get("error") or "Precompute failed."), True, hidden
+    summary = (f"{counts.get('computed', 0):,} computed, {counts.get('already_cached', 0):,} already cached, "
+               f"in {counts.get('seconds', elapsed):.1f} s.")
+    if state == "cancelled":
+        message = [alert(f"Cancelled. {summary} What was computed stays cached.", "warning")]
+    else:
+        message = [alert(f"Done: {names} for all {status.get('samples', 0):,} samples. {summary} Clicks on this "
+                         "model's samples with the default settings are now served from the cache.", "success")]
+    if status.get("warning"):
+        message.append(alert(status["warning"], "warning"))
+    return bar_style(done / total), text, message, True, hidden
+
+
+# ---------------------------------------------------------------------------- layout
+def layout():
+    return html.Section(id=ids.PRECOMPUTE_PANEL, className="card precompute", style={"display": "none"}, children=[
+        html.Div(className="card-title-row", children=[
+            html.H2("Precompute explanations", className="card-title"),
+            html.Button("close ✕", id=ids.PRECOMPUTE_CLOSE, className="btn btn-small"),
+        ]),
+        html.P(["Compute explanations for ", html.Strong("every sample"),
+                " of the selected model now, many samples per model call, so that every click is served "
+                "from the cache. Default settings, explaining the predicted class."], className="muted"),
+        dcc.Checklist(id=ids.PRECOMPUTE_METHODS, options=[], value=list(DEFAULT_METHODS),
+                      className="checklist", inputClassName="check-input"),
+        html.Div(className="row", children=[
+            html.Button("Start", id=ids.PRECOMPUTE_START, className="btn btn-primary"),
+            html.Button("Cancel", id=ids.PRECOMPUTE_CANCEL, className="btn", style={"display": "none"}),
+        ]),
+        progress_bar(ids.PRECOMPUTE_BAR, ids.PRECOMPUTE_TEXT),
+        html.Div(id=ids.PRECOMPUTE_MESSAGE),
+        html.P(id=ids.PRECOMPUTE_NOTE, className="note muted"),
+        dcc.Interval(id=ids.PRECOMPUTE_POLL, interval=500, disabled=True),
+    ])
+
+
+# ------------------------------------------------------------------------- callbacks
+def register_callbacks(app, service, jobs: PrecomputeJobs):
+    titles = {name: spec.title for name, spec in service.methods().items()}
+    app.clientside_callback(
+        """function(open_clicks, close_clicks, style) {
+            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+            var hidden = trig.indexOf('%s') === 0 ? true : !(style && style.display === 'none');
+            return hidden ? {display: 'none'} : {};
+        }""" % ids.PRECOMPUTE_CLOSE,
+        Output(ids.PRECOMPUTE_PANEL, "style"), Input(ids.PRECOMPUTE_TOGGLE, "n_clicks"),
+        Input(ids.PRECOMPUTE_CLOSE, "n_clicks"), State(ids.PRECOMPUTE_PANEL, "style"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.PRECOMPUTE_METHODS, "options"), Output(ids.PRECOMPUTE_NOTE, "children"),
+                  Input(ids.MODEL, "data"))
+    def _options(model_id):
+        if not model_id:
+            raise PreventUpdate
+        return method_options(service, model_id), cache_note(service)
+
+    @app.callback(Output(ids.PRECOMPUTE_BAR, "style"), Output(ids.PRECOMPUTE_TEXT, "children"),
+                  Output(ids.PRECOMPUTE_MESSAGE, "children"), Output(ids.PRECOMPUTE_POLL, "disabled"),
+                  Output(ids.PRECOMPUTE_CANCEL, "style"), Output(ids.PRECOMPUTE_START, "disabled"),
+                  Input(ids.PRECOMPUTE_START, "n_clicks"), Input(ids.PRECOMPUTE_CANCEL, "n_clicks"),
+                  Input(ids.PRECOMPUTE_POLL, "n_intervals"), Input(ids.PRECOMPUTE_TOGGLE, "n_clicks"),
+                  State(ids.MODEL, "data"), State(ids.PRECOMPUTE_METHODS, "value"), prevent_initial_call=True)
+    def _job(start, cancel, tick, opened, model_id, methods):
+        return job_action(jobs, titles, ctx.triggered_id, model_id, methods)
+
+
+def job_action(jobs: PrecomputeJobs, titles: dict, trigger, model_id, methods):
+    """The one callback behind Start, Cancel, the poll tick and opening the panel."""
+    if trigger == ids.PRECOMPUTE_START:
+        try:
+            jobs.start(model_id, methods)
+        except GlimpseError as e:
+            bar, text, _, poll, cancel = describe(jobs.status(), titles)
+            return bar, text, alert(str(e), "warning"), poll, cancel, jobs.running()
+    elif trigger == ids.PRECOMPUTE_CANCEL:
+        jobs.cancel()
+    status = jobs.status()
+    if trigger == ids.PRECOMPUTE_TOGGLE and status.get("state") == "idle":
+        return no_update, no_update, no_update, True, {"display": "none"}, False
+    bar, text, message, poll, cancel = describe(status, titles)
+    return bar, text, message, poll, cancel, status.get("state") == "running"

@@ -1,0 +1,120 @@
+"""The precompute panel's job runner and callback as plain functions (no browser)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from dash import no_update
+
+from dashboard import ids
+from dashboard.precompute import PrecomputeJobs, cache_note, describe, job_action, method_options
+from explain_core import ExplanationService
+from explain_core.errors import GlimpseError
+from tests.forward_counter import ForwardCounter
+
+TITLES = {"integrated_gradients": "Integrated gradients", "occlusion": "Occlusion"}
+
+
+def text_of(component) -> str:
+    if component is None:
+        return ""
+    if isinstance(component, str):
+        return component
+    if isinstance(component, (list, tuple)):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+@pytest.fixture
+def fresh(settings):
+    """Same stored models, an empty in-process cache: nothing precomputed yet."""
+    return ExplanationService(settings.with_(cache_type="simple"))
+
+
+def test_job_precomputes_every_sample_then_clicks_hit_the_cache(fresh):
+    jobs = PrecomputeJobs(fresh)
+    started = jobs.start("wine-mlp", ["integrated_gradients"])
+    assert started["state"] == "running" and started["total"] == started["samples"] > 100
+    status = jobs.wait(120)
+    assert status["state"] == "done", status
+    assert status["done"] == status["total"]
+    assert status["counts"]["computed"] + status["counts"]["already_cached"] == status["samples"]
+    model = fresh.torch_model("wine-mlp")
+    with ForwardCounter(model) as fc:
+        for i in (0, 57, status["samples"] - 1):
+            fresh.explain("wine-mlp", i, "integrated_gradients")
+    assert fc.any_calls == 0
+    bar, text, message, poll_disabled, cancel_style = describe(status, TITLES)
+    assert bar == {"width": "100.0%"} and poll_disabled and cancel_style == {"display": "none"}
+    assert "Done" in text_of(message) and f"{status['samples']:,} samples" in text_of(message)
+
+
+def test_cancel_stops_the_job_and_keeps_what_was_done(fresh):
+    jobs = PrecomputeJobs(fresh)
+    jobs.start("mnist-cnn", ["occlusion"])          # one digit at a time: long enough to cancel
+    deadline = time.time() + 60
+    while jobs.status()["done"] == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    jobs.cancel()
+    status = jobs.wait(60)
+    assert status["state"] == "cancelled"
+    assert 0 < status["counts"]["computed"] < status["samples"]
+    assert fresh.cached("mnist-cnn", 0, "occlusion")       # the first batch is sample 0
+    assert "Cancelled" in text_of(describe(status, TITLES)[2])
+    jobs.start("wine-mlp", ["saliency"])                  # a new job can start after a cancel
+    assert jobs.wait(60)["state"] == "done"
+
+
+def test_bad_requests_are_messages_and_a_running_job_is_not_replaced(fresh):
+    jobs = PrecomputeJobs(fresh)
+    for model_id, methods, match in ((None, ["saliency"], "model"), ("wine-mlp", [], "at least one"),
+                                     ("wine-mlp", ["gradcam"], "Cannot precompute gradcam")):
+        with pytest.raises(GlimpseError, match=match):
+            jobs.start(model_id, methods)
+    assert jobs.status()["state"] == "idle"
+    jobs.start("mnist-cnn", ["occlusion"])
+    with pytest.raises(GlimpseError, match="already running"):
+        jobs.start("wine-mlp", ["saliency"])
+    assert jobs.status()["model_id"] == "mnist-cnn"
+    jobs.cancel()
+    jobs.wait(60)
+
+
+def test_job_action_drives_the_panel(fresh):
+    jobs = PrecomputeJobs(fresh)
+    # opening the panel with no job: nothing to show, nothing polled
+    assert job_action(jobs, TITLES, ids.PRECOMPUTE_TOGGLE, "wine-mlp", ["saliency"]) == \
+        (no_update, no_update, no_update, True, {"display": "none"}, False)
+    # a bad request: a warning, the start button stays usable
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "wine-mlp", [])
+    assert "at least one" in text_of(out[2]) and out[5] is False
+    # a good one: polling on, Start disabled while it runs, Cancel shown
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "wine-mlp", ["integrated_gradients"])
+    if jobs.running():
+        assert out[3] is False and out[4] == {} and out[5] is True
+    jobs.wait(120)
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_POLL, "wine-mlp", ["integrated_gradients"])
+    assert out[3] is True and out[5] is False and "Done" in text_of(out[2])
+
+
+def test_failed_job_is_reported_not_raised(fresh, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fresh, "precompute", boom)
+    jobs = PrecomputeJobs(fresh)
+    jobs.start("wine-mlp", ["saliency"])
+    status = jobs.wait(30)
+    assert status["state"] == "failed" and "disk full" in status["error"]
+    assert "disk full" in text_of(describe(status, TITLES)[2])
+
+
+def test_options_and_cache_note(fresh, service):
+    values = [o["value"] for o in method_options(fresh, "mnist-cnn")]
+    assert values[:1] == ["activations"] and "integrated_gradients" in values and "gradcam" in values
+    slow = {o["value"] for o in method_options(fresh, "mnist-cnn") if "one sample per call" in o["label"]}
+    assert "lime" in slow and "integrated_gradients" not in slow
+    assert method_options(fresh, None) == [] and method_options(fresh, "no-such-model") == []
+    assert "memory" in cache_note(fresh)
+    shared = ExplanationService(fresh.settings.with_(cache_type="filesystem"))
+    assert "every worker" in cache_note(shared)
