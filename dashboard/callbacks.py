@@ -102,19 +102,12 @@ def register_callbacks(app, service, startup, thumbs):
     def _startup(_n, was_ready):
         return startup_view(startup.status(), bool(was_ready))
 
-    @app.callback(Output(ids.MODEL_SELECT, "options"),
-                  Input(ids.READY, "data"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"))
-    def _model_options(ready, _csv, _ts):
-        if not ready:
-            raise PreventUpdate
-        return model_options(service)
-
     @app.callback(Output(ids.SELECT, "data"), Output(ids.URL_APPLIED, "data"), Output(ids.TABS, "value"),
                   Output(ids.METHOD_A, "value", allow_duplicate=True),
                   Output(ids.METHOD_B, "value", allow_duplicate=True),
                   Output(ids.SELECTION_ALERT, "children"), Output(ids.FILTER_FLAGS, "value"),
                   Output(ids.MODEL_SELECT, "value"), Output(ids.SAMPLE_TABLE, "active_cell"),
-                  Output(ids.MODEL, "data"),
+                  Output(ids.MODEL, "data"), Output(ids.MODEL_SELECT, "options"),
                   Input(ids.READY, "data"), Input(ids.MODEL_SELECT, "value"),
                   Input(ids.SAMPLE_PREV, "n_clicks"), Input(ids.SAMPLE_NEXT, "n_clicks"),
                   Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),
@@ -133,7 +126,11 @@ def register_callbacks(app, service, startup, thumbs):
                      Filters.from_inputs(true_c, pred_c, flags), sort_by, flags)
         if all(o is no_update for o in out):
             raise PreventUpdate
-        return out + follow_model(state, out[0], ctx.triggered_id)
+        # the picker's options travel with its value: a dcc.Dropdown clears a value that its
+        # options (still empty at start) do not hold
+        options = model_options(service) if ctx.triggered_id in (ids.READY, ids.CSV_ADDED, ids.TS_ADDED) \
+            else no_update
+        return out + follow_model(state, out[0], ctx.triggered_id) + (options,)
 
     views = [ids.view(t) for t in ids.TAB_NAMES]
     # The selection: a click in the page or one the server made (assets/clientside.js `pick`).

@@ -48,7 +48,7 @@ def startup_panel():
         html.P("The first start trains the default models (about half a minute); later starts only load them.",
                className="muted"),
         progress_bar(ids.STARTUP_BAR, ids.STARTUP_TEXT, 0.0, "Starting…"),
-        dcc.Interval(id=ids.STARTUP_INTERVAL, interval=500),
+        dcc.Interval(id=ids.STARTUP_INTERVAL, interval=250),
     ])
 
 

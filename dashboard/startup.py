@@ -11,11 +11,35 @@ from explain_core.errors import GlimpseError
 log = logging.getLogger("glimpse.startup")
 
 
-class Startup:
-    """Runs service.ensure_models(progress) once per process and keeps a small status."""
+def list_default_samples(service) -> None:
+    """The default model's sample table (its predictions for every sample): the first page
+    needs it, and computing it here overlaps with the browser loading the page's scripts."""
+    from .selection import default_model
 
-    def __init__(self, service):
+    service.samples(default_model(service))
+
+
+def warm_default_view(service) -> None:
+    """The explanation the default page opens on, computed while the page is still busy
+    starting (a request for it meanwhile waits for this one; explain() computes once)."""
+    from .samples import first_held_out
+    from .selection import default_model
+    from .tabs.gradients import DEFAULT_METHOD
+
+    model = default_model(service)
+    service.explain(model, first_held_out(service, model), DEFAULT_METHOD)
+
+
+class Startup:
+    """Runs service.ensure_models(progress) once per process and keeps a small status.
+    `before_ready` run after the models load and before the page is shown; `after_ready`
+    run in the same background thread once it is (their errors are logged, not shown:
+    the page computes the same on demand)."""
+
+    def __init__(self, service, before_ready=(list_default_samples,), after_ready=(warm_default_view,)):
         self.service = service
+        self.before_ready = tuple(before_ready)
+        self.after_ready = tuple(after_ready)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -57,7 +81,17 @@ class Startup:
             self._set(error=f"Could not load the default models ({type(e).__name__}: {e}). See the server log.",
                       message="Start-up failed")
         else:
+            self._set(fraction=1.0, message="Listing the samples…")
+            self._hooks(self.before_ready)
             self._set(ready=True, fraction=1.0, message="Ready")
+            self._hooks(self.after_ready)
+
+    def _hooks(self, hooks) -> None:
+        for hook in hooks:
+            try:
+                hook(self.service)
+            except Exception:  # noqa: BLE001 - a warm-up only; the page asks again and shows any error
+                log.exception("start-up step %s failed", getattr(hook, "__name__", hook))
 
     def _progress(self, p: dict) -> None:
         self._set(fraction=progress_fraction(p, self._costs()), message=progress_message(p, self._titles()))

@@ -2,7 +2,7 @@
 SmoothGrad, Grad-CAM, occlusion), one method or two side by side."""
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from explain_core.methods.registry import METHODS
@@ -66,6 +66,24 @@ def render(service, model_id: str, sample_id: int, target, method: str, params: 
     return html.Div(panes, className="panes two" if len(panes) == 2 else "panes")
 
 
+def controls_ready(spec, info, control_ids) -> bool:
+    """Whether the page shows `spec`'s parameter controls yet. Right after a method (or
+    model) switch it still shows the old method's: rendering then would compute with the
+    defaults and again a moment later when the new controls arrive (twice the work, two
+    figures drawn)."""
+    if not param_controls("x", spec, info):
+        return True
+    return any(c.get("method") == spec.name for c in control_ids or ())
+
+
+def kept_methods(method_a, method_b, allowed) -> tuple:
+    """The pickers' values after a model switch: unchanged (no_update: writing the same value
+    would rebuild the parameter controls and render the map once more) unless the new
+    model does not offer them."""
+    return (no_update if method_a in allowed else DEFAULT_METHOD,
+            no_update if method_b in allowed else ids.NO_METHOD)
+
+
 def all_method_options() -> list[dict]:
     """Every method, before a model narrows the list: a dropdown drops a value missing from
     its options, and a deep link sets the method before the model's list arrives."""
@@ -107,6 +125,10 @@ def register_callbacks(app, service):
         specs = service.methods()
         if method_a not in specs:   # the dropdown is between option lists (a model switch)
             raise PreventUpdate
+        info = service.model_info(view["model"])
+        if not controls_ready(specs[method_a], info, ids_a) or (method_b in specs and
+                                                                not controls_ready(specs[method_b], info, ids_b)):
+            raise PreventUpdate   # a method's controls are on their way and will call again
         params_a = collect_params(specs[method_a], ids_a, values_a)
         params_b = collect_params(specs[method_b], ids_b, values_b) if method_b in specs else {}
         return render(service, view["model"], view["sample"], view["target"], method_a, params_a, method_b,
@@ -120,9 +142,7 @@ def register_callbacks(app, service):
     def _methods(model_id, method_a, method_b):
         info = service.model_info(model_id)
         a, b = method_options(service, info), compare_options(service, info)
-        allowed = {o["value"] for o in b}
-        return (a, b, method_a if method_a in allowed else DEFAULT_METHOD,
-                method_b if method_b in allowed else ids.NO_METHOD)
+        return (a, b) + kept_methods(method_a, method_b, {o["value"] for o in b})
 
     for slot, method_id, out_id in (("a", ids.METHOD_A, ids.PARAMS_A), ("b", ids.METHOD_B, ids.PARAMS_B)):
         @app.callback(Output(out_id, "children"), Input(method_id, "value"), Input(ids.MODEL, "data"))

@@ -410,3 +410,35 @@ def test_app_layout_has_every_id_and_serves(service, tmp_path):
     assert client.get("/").status_code == 200
     assert client.get("/_dash-layout").status_code == 200
     assert app.glimpse_startup.wait(60) is True
+
+
+def test_the_map_waits_for_its_methods_controls_and_a_model_switch_keeps_the_methods(service):
+    specs, info = service.methods(), service.model_info("mnist-cnn")
+    ig = specs["integrated_gradients"]
+    # right after a switch to IG the page still shows saliency's controls: wait for IG's
+    saliency_controls = [{"type": ids.PARAM, "slot": "a", "method": "saliency", "name": "abs"}]
+    assert not gradients.controls_ready(ig, info, saliency_controls)
+    assert not gradients.controls_ready(ig, info, [])
+    ig_controls = [c.id for c in walk(html.Div(param_controls("a", ig, info))) if isinstance(getattr(c, "id", None), dict)]
+    assert gradients.controls_ready(ig, info, ig_controls)
+    # the pickers keep a method the new model offers without writing it again
+    assert gradients.kept_methods("saliency", ids.NO_METHOD, {"saliency", ids.NO_METHOD}) == (no_update, no_update)
+    assert gradients.kept_methods("gradcam", "gradcam", {"saliency", ids.NO_METHOD}) == \
+        (gradients.DEFAULT_METHOD, ids.NO_METHOD)
+
+
+def test_startup_prepares_the_first_view_and_a_failing_warm_up_does_not_block_it(service):
+    from dashboard.startup import Startup
+
+    seen = []
+
+    def before(svc):
+        seen.append(("before", st.status()["ready"]))
+
+    def broken(svc):
+        seen.append(("after", st.status()["ready"]))
+        raise RuntimeError("warm-up failed")
+
+    st = Startup(service, before_ready=(before,), after_ready=(broken,)).start()
+    assert st.wait(60) is True
+    assert seen == [("before", False), ("after", True)] and st.status()["error"] is None

@@ -16,7 +16,7 @@ def by_name(fig: dict, name: str) -> dict:
 def test_opens_on_the_cnn_and_a_thumbnail_click_updates_the_sample(glimpse):
     page, service = glimpse, glimpse.service
     page.open()
-    assert page.model_label().startswith("MNIST CNN")
+    page.until(lambda: page.model_label().startswith("MNIST CNN"), 10, "the model picker to name the CNN")
     start = first_held_out(service, MODEL)
     assert page.sample_id() == start
 
