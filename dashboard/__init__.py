@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dash
 
-from . import callbacks, precompute, upload
+from . import callbacks, precompute, timing, upload
 from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
@@ -27,9 +27,10 @@ def default_background_manager(service):
     return dash.DiskcacheManager(diskcache.Cache(str(folder)))
 
 
-def create_app(service, background_manager=None, start: bool = True) -> dash.Dash:
+def create_app(service, background_manager=None, start: bool = True, server_timing: bool = False) -> dash.Dash:
     """The Dash app for `service`. With start=True the default models begin loading (or,
-    on a first start, training) in a background thread at once; the page shows progress."""
+    on a first start, training) in a background thread at once; the page shows progress.
+    server_timing: a Server-Timing header on every response (dashboard/timing.py)."""
     manager = background_manager or default_background_manager(service)
     app = dash.Dash(__name__, title="Glimpse", assets_folder=str(ASSETS), serve_locally=True,
                     background_callback_manager=manager, update_title=None)
@@ -46,6 +47,9 @@ def create_app(service, background_manager=None, start: bool = True) -> dash.Das
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed
         startup.start()
+
+    if server_timing:
+        timing.install(app, service)
 
     app.glimpse_service = service
     app.glimpse_startup = startup
