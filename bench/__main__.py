@@ -1,4 +1,4 @@
-"""python -m bench methods|precompute|scale|all|report|profile [options]
+"""python -m bench methods|precompute|scale|all|report|profile|latency [options]
 
     python -m bench all                      everything at the default sizes (~15-25 min on 2 busy cores)
     python -m bench methods --image-samples 10 --reps 1
@@ -6,6 +6,8 @@
     python -m bench scale --sizes 1,10,100
     python -m bench report                   regenerate docs/PERFORMANCE.md from bench/results/*.json
     python -m bench profile --case lime      cProfile of ours and each peer on one case
+    python -m bench latency --clicks 5       the dashboard in headless Chromium (bench/latency.py; its own
+                                             options: python -m bench latency --help)
     python -m bench all --tiny --out /tmp/b --docs /tmp/b   smallest sizes (what the smoke test runs)
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _ints(text: str) -> tuple[int, ...]:
 def parse(argv=None) -> tuple[str, BenchConfig, argparse.Namespace]:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=("methods", "precompute", "scale", "all", "report", "profile"))
+    p.add_argument("command", choices=("methods", "precompute", "scale", "all", "report", "profile", "latency"))
     p.add_argument("--tiny", action="store_true", help="smallest sizes: a smoke run")
     p.add_argument("--out", type=Path, help="folder for the JSON results (default bench/results)")
     p.add_argument("--docs", type=Path, help="folder for PERFORMANCE.md and plots (default docs)")
@@ -106,6 +108,11 @@ def run(command: str, cfg: BenchConfig, service=None, echo=print) -> dict:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["latency"]:   # its own options; its results go into `report` like the others
+        from .latency import main as latency_main
+
+        return latency_main(argv[1:])
     command, cfg, args = parse(argv)
     if command == "profile":
         from .profile import profile_case

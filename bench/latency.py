@@ -1,7 +1,8 @@
 """Dashboard latency as a user feels it: click -> figure painted, in headless Chromium.
 
-    python -m bench.latency [--clicks 20] [--slow-clicks 8] [--starts 3] [--model-store DIR]
+    python -m bench latency [--clicks 20] [--slow-clicks 8] [--starts 3] [--model-store DIR]
                             [--plain] [--out bench/results/latency.json]
+    (or python -m bench.latency ...)
 
 Starts the app as a subprocess on a free port with a fresh temporary cache (the default
 model store unless --model-store; if it holds no models yet, a first start trains them
@@ -18,14 +19,15 @@ and that time is reported apart), then measures:
   server RSS          sampled every 0.25 s (the server process and its children)
 
 A measurement starts in the page (performance.now()) just before a JavaScript click and
-ends two animation frames after the page went quiet: no Dash request in flight, no
-component marked loading, and (for a sample click) the figure changed.
+ends two animation frames after the page went quiet: no Dash request in flight, Dash's
+callback queue empty, no component marked loading, and (for a sample click) the figure
+changed. A click that needs no request (a tab already up to date) is quiet after two frames.
 
-Server time: the server is started through `python -m bench.latency serve`, which builds
-the app exactly as app.py does and adds a Server-Timing header to every Dash request:
-total, compute (service.explain), figure (the figure builders) and json (Dash's
-serialisation of the response); payload bytes come from the browser's resource timing.
---plain runs `python app.py` instead (client-side numbers only).
+Server time: the server runs as `python app.py --timing`, whose Server-Timing header
+(dashboard/timing.py) splits every Dash request into total, compute (service.explain),
+figure (the figure builders) and json (Dash's serialisation of the response); payload
+bytes come from the browser's resource timing. --plain leaves the header off (client-side
+numbers only).
 """
 from __future__ import annotations
 
@@ -53,57 +55,6 @@ RSS_TARGET_MB = 1200
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "gradcam", "occlusion", "integrated_gradients")
 
 
-# ===================================================================== the instrumented server
-def serve(port: int) -> None:
-    """Build the app as app.py does (settings from GLIMPSE_* variables), time its Dash
-    requests into a Server-Timing header, and serve it."""
-    import dash._callback as dash_callback
-    from flask import g, has_request_context
-
-    sys.path.insert(0, str(ROOT))
-    import app as glimpse   # noqa: E402  (app.py builds the service and the app on import)
-    from dashboard.tabs import activations, gradients, lime, tree, weights
-    from dashboard import sample_info
-
-    def add(name: str, seconds: float) -> None:
-        if has_request_context() and hasattr(g, "glimpse_timing"):
-            g.glimpse_timing[name] = g.glimpse_timing.get(name, 0.0) + seconds
-
-    def timed(name, fn):
-        def wrapper(*args, **kw):
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kw)
-            finally:
-                add(name, time.perf_counter() - t)
-        return wrapper
-
-    service = glimpse.app.glimpse_service
-    service.explain = timed("compute", service.explain)
-    for module, name in ((gradients, "attribution_figure"), (lime, "lime_figure"), (tree, "tree_figure"),
-                         (activations, "layer_activation_figure"), (weights, "layer_weights_figure"),
-                         (sample_info, "probability_figure")):
-        setattr(module, name, timed("figure", getattr(module, name)))
-    dash_callback.to_json = timed("json", dash_callback.to_json)
-
-    server = glimpse.app.server
-
-    @server.before_request
-    def _start():
-        g.glimpse_timing = {}
-        g.glimpse_t0 = time.perf_counter()
-
-    @server.after_request
-    def _header(response):
-        if hasattr(g, "glimpse_t0"):
-            parts = [f"total;dur={1000 * (time.perf_counter() - g.glimpse_t0):.2f}"]
-            parts += [f"{k};dur={1000 * v:.2f}" for k, v in g.glimpse_timing.items()]
-            response.headers["Server-Timing"] = ", ".join(parts)
-        return response
-
-    glimpse.app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
-
-
 # ============================================================================ the driver side
 class Server:
     """The app in a subprocess. Results are cached in its memory (cache type 'simple'), so
@@ -114,8 +65,7 @@ class Server:
         env = dict(os.environ, GLIMPSE_CACHE_DIR=cache_dir, GLIMPSE_CACHE_TYPE="simple")
         if model_store:
             env["GLIMPSE_MODEL_STORE"] = model_store
-        cmd = ([sys.executable, "app.py", "--port", str(self.port)] if plain
-               else [sys.executable, "-m", "bench.latency", "serve", "--port", str(self.port)])
+        cmd = [sys.executable, "app.py", "--port", str(self.port)] + ([] if plain else ["--timing"])
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -197,11 +147,18 @@ function signature() {
     })).join('|');
   }).join('||') + '#' + root.innerText.length;
 }
-function quiet() {
-  return window.__lat.inflight === 0 && window.__lat.completed > startCount &&
+function dashIdle() {   // no callback of Dash's queue waiting, running or being applied
+  var s = window.store && window.store.getState ? window.store.getState().callbacks : null;
+  if (!s) return true;
+  return ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'stored'].every(function (k) {
+    return !s[k] || s[k].length === 0;
+  });
+}
+function quiet() {   // a click that needs no request (a tab already up to date) is quiet too
+  return window.__lat.inflight === 0 && frames >= 2 && dashIdle() &&
          !document.querySelector('[data-dash-is-loading="true"]');
 }
-var before = signature(), startCount = window.__lat.completed;
+var before = signature(), frames = 0;
 var t0 = performance.now();
 el.click();
 function finish() {
@@ -219,6 +176,7 @@ function finish() {
   done({ms: t1 - t0, changed: signature() !== before, requests: reqs, longtask_ms: busy});
 }
 function tick() {
+  frames++;
   if (performance.now() - t0 > timeoutMs) { done({error: 'timeout', ms: performance.now() - t0}); return; }
   if (quiet() && (!expectChange || signature() !== before)) {
     requestAnimationFrame(function () { requestAnimationFrame(function () {
@@ -439,10 +397,8 @@ def ensure_trained(driver, model_store, plain, cache_dir) -> dict | None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m bench latency", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", nargs="?", default="run", choices=("run", "serve"))
-    p.add_argument("--port", type=int, help="serve: the port")
     p.add_argument("--clicks", type=int, default=20, help="samples for the cold/cached click series")
     p.add_argument("--slow-clicks", type=int, default=8, help="samples for the LIME and occlusion series")
     p.add_argument("--starts", type=int, default=3,
@@ -451,9 +407,6 @@ def main(argv=None) -> int:
     p.add_argument("--plain", action="store_true", help="run `python app.py` (no server-side split)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     args = p.parse_args(argv)
-    if args.command == "serve":
-        serve(args.port)
-        return 0
 
     sys.path.insert(0, str(ROOT))
     from explain_core.methods.registry import METHODS
