@@ -231,7 +231,7 @@ def selection_ring(style: dict | None = None):
 
 def table_columns(info) -> list[dict]:
     fixed = [{"name": "#", "id": "id"}, {"name": "split", "id": "split"}, {"name": "true", "id": "true"},
-             {"name": "predicted", "id": "pred"}, {"name": "p(pred)", "id": "p"}]
+             {"name": "predicted", "id": "pred"}, {"name": "p", "id": "p"}]
     return fixed + [{"name": n, "id": f"f{j}"} for j, n in enumerate(info.feature_names)]
 
 
@@ -285,9 +285,12 @@ def layout():
                             "minWidth": "56px", "maxWidth": "120px", "overflow": "hidden",
                             "textOverflow": "ellipsis", "cursor": "pointer"},
                 style_cell_conditional=[{"if": {"column_id": "id"}, "minWidth": "44px", "width": "44px",
-                                         "maxWidth": "44px"}],
+                                         "maxWidth": "44px"},
+                                        {"if": {"column_id": "p"}, "minWidth": "48px", "width": "48px"}],
                 style_header={"fontWeight": "600", "backgroundColor": "#f1f3f6"},
                 tooltip_delay=300, tooltip_duration=None,
+                # the five fixed columns fit the sidebar with a one-letter header for p
+                tooltip_header={"p": "probability of the predicted class", "split": "train or held-out"},
             ),
         ]),
         html.Div(id=ids.SELECTION_ALERT),

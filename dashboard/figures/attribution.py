@@ -33,24 +33,17 @@ def _names(feature_names, result, n: int) -> tuple[str, ...]:
     return tuple(f"feature {i}" for i in range(n))
 
 
-def completeness_text(result) -> str | None:
-    """IG's completeness check in words: 'completeness δ = 3.1e-05 (0.002% of f(x) − f(baseline))'."""
-    if result.delta is None:
-        return None
-    rel = getattr(result, "relative_delta", None)
-    return f"completeness δ = {result.delta:.2g}" + (f" ({100 * rel:.2g}% of f(x) − f(baseline))"
-                                                     if rel is not None else "")
-
-
 def _notes(result) -> list[str]:
+    """What the subtitle adds about the method's settings. IG's completeness check is not
+    among them: the page prints it in full under the map (dashboard/tabs/gradients.py), and
+    twice with two roundings read as two different numbers."""
     notes, ex = [], result.extras
     if result.method == "gradcam" and "cam" in ex:
         h, w = np.shape(ex["cam"])
         notes.append(f"from layer {ex.get('layer', '?')} ({h}×{w} map, upsampled)")
     if result.method == "occlusion" and "window" in ex:
         notes.append(f"window {ex['window']}, stride {ex.get('stride', '?')}")
-    delta = completeness_text(result)
-    return notes + ([delta] if delta else [])
+    return notes
 
 
 def _overlay_pixels(A: np.ndarray, scale: str, zmin: float, zmax: float, overlay: bool) -> np.ndarray:
@@ -82,7 +75,9 @@ def image_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, no
                              overlay: bool = True) -> go.Figure:
     traces, scale, shape = image_layers(a, inputs, overlay)
     reading = TOWARDS if scale == DIVERGING else "brighter = more influence (magnitude only)"
-    sub = "; ".join([f"{reading}; shown {'over the digit (grey)' if overlay else 'alone'}", *notes])
+    # one line per part: side by side, a map is half as wide and one long line was cut off
+    sub = "<br>".join([reading, f"shown {'over the digit (grey)' if overlay else 'alone'}"
+                       + (f"; {'; '.join(notes)}" if notes else "")])
     return go.Figure(traces, layout(heading, sub, height=460, **image_axes(*shape)))
 
 
@@ -96,7 +91,7 @@ def bar_attribution_figure(a: np.ndarray, values: np.ndarray, names, heading: st
                 hovertemplate="%{y}<br>attribution %{x:.4g}"
                               + ("<br>feature value %{customdata:.4g}" if has_values else "") + "<extra></extra>")
     shown = (f"top {len(order)} of {len(a)} features" if len(a) > len(order) else f"all {len(a)} features")
-    sub = "; ".join([f"{shown} by |attribution|; {TOWARDS}", *notes])
+    sub = "<br>".join([f"{shown} by |attribution|", TOWARDS, *notes])
     return go.Figure([bars], layout(heading, sub, height=int(np.clip(130 + 24 * len(order), 260, 640)),
                                     yaxis=dict(autorange="reversed", type="category"),
                                     xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5)))

@@ -333,7 +333,8 @@ def test_ig_over_the_digit(service, idx):
     assert px[r, c, 3] == 255 and np.allclose(px[r, c, :3], end, atol=2)   # strongest pixel: full colour
     assert (px[..., 3][a == 0] == 0).all()                                  # zero attribution: see-through
     title = fig.layout.title.text + " " + fig.layout.title.subtitle.text
-    assert "Integrated gradients" in title and f"class {result.target}" in title and "δ" in title
+    assert "Integrated gradients" in title and f"class {result.target}" in title
+    assert "δ" not in title     # the completeness check is printed once, in full, under the map
 
 
 def test_magnitude_maps_use_a_sequential_scale(service, idx):
@@ -440,3 +441,12 @@ def test_every_figure_serialises_and_its_images_decode(service, idx, acts, cnn_w
             if t["type"] == "image":
                 w, h = png_size(t["source"])
                 assert png_rgba(t["source"]).shape[:2] == (h, w)
+
+
+def test_a_map_subtitle_is_short_lines_that_fit_half_a_row(service, idx):
+    """Side by side, a map is about 450 px wide: one long subtitle line was cut off."""
+    for method in ("gradcam", "integrated_gradients", "occlusion"):
+        fig = attribution_figure(service.explain("mnist-cnn", idx, method))
+        lines = fig.layout.title.subtitle.text.split("<br>")
+        assert len(lines) >= 2 and max(len(line) for line in lines) <= 70, lines
+        assert fig.layout.margin.t >= 56 + 18 * (len(lines) - 1)     # the top margin makes room for them
