@@ -154,8 +154,10 @@ def image_trace(uri: str, name: str = "image", x0: float = 0, y0: float = 0) -> 
 
 def hover_trace(z: np.ndarray, hovertemplate: str, customdata=None, x=None, y=None, name: str = "values",
                 zmin: float | None = None, zmax: float | None = None) -> dict:
-    """An invisible heatmap that only answers hovers with the real values."""
-    return dict(type="heatmap", z=np.asarray(z, dtype=np.float32), x=x, y=y, customdata=customdata,
+    """An invisible heatmap that only answers hovers with the real values. zsmooth 'fast':
+    plotly paints it at the data's size (28×28) instead of the plot's, then encodes that
+    canvas as a PNG for the SVG: for a see-through layer, much less work per figure drawn."""
+    return dict(type="heatmap", z=np.asarray(z, dtype=np.float32), x=x, y=y, customdata=customdata, zsmooth="fast",
                 hovertemplate=hovertemplate + "<extra></extra>", name=name, showscale=False,
                 colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], hoverongaps=False, zmin=zmin, zmax=zmax)
 

@@ -450,3 +450,11 @@ def test_a_map_subtitle_is_short_lines_that_fit_half_a_row(service, idx):
         lines = fig.layout.title.subtitle.text.split("<br>")
         assert len(lines) >= 2 and max(len(line) for line in lines) <= 70, lines
         assert fig.layout.margin.t >= 56 + 18 * (len(lines) - 1)     # the top margin makes room for them
+
+
+def test_hover_layers_are_painted_at_data_size(service, idx):
+    """The see-through hover heatmaps are drawn at the data's size ('fast'), not the plot's:
+    plotly encodes each as a PNG for the page, and at plot size that cost every redraw."""
+    fig = attribution_figure(service.explain("mnist-cnn", idx, "integrated_gradients"))
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert heatmaps and all(t.zsmooth == "fast" for t in heatmaps)
