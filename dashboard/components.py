@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 
-from dash import dcc, html
+from dash import dcc, html, no_update, set_props
+from dash.development.base_component import Component
 
 from explain_core.errors import GlimpseError
 
@@ -51,3 +54,56 @@ def shows_errors(fn):
             log.info("%s: %s", fn.__name__, e)
             return alert(str(e))
     return wrapper
+
+
+# ------------------------------------------------------------------------ redrawing in place
+def skeleton(children) -> str:
+    """A digest of a component tree without what redraw() can update in place: the figure of
+    a dcc.Graph with an id, the text of a component with an id. Two trees of the same
+    skeleton differ only in those."""
+    def walk(node, parent_id=None):
+        if isinstance(node, (list, tuple)):
+            return [walk(c, parent_id) for c in node]
+        if isinstance(node, Component):
+            cid = getattr(node, "id", None)
+            props = {k: v for k, v in node.to_plotly_json()["props"].items() if k != "children"}
+            if isinstance(node, dcc.Graph):   # an id'd figure is updated in place; any other differs
+                props["figure"] = "in place" if cid is not None else id(node)
+            return [type(node).__name__, json.dumps(props, sort_keys=True, default=str),
+                    walk(getattr(node, "children", None), cid)]
+        if isinstance(node, (str, int, float)):
+            return "text" if parent_id is not None else str(node)
+        return None
+    return hashlib.sha1(json.dumps(walk(children)).encode()).hexdigest()[:16]
+
+
+def redraw(children, drawn: str | None):
+    """(children, skeleton) for a tab's output. When the page already shows a tree of the
+    same skeleton, only its figures and texts are sent, to their components (set_props),
+    and the output itself is left alone: the plots stay mounted and plotly redraws them in
+    place (Plotly.react), instead of building new ones for every sample (Dash 4 mounts a
+    new plot for every children update, even a Patch)."""
+    shape = skeleton(children)
+    if shape != drawn:
+        return children, shape
+    for cid, props in in_place_updates(children):
+        set_props(cid, props)
+    return no_update, drawn
+
+
+def in_place_updates(node) -> list[tuple]:
+    """(id, props) for every id'd figure and id'd text in a tree."""
+    out = []
+    if isinstance(node, (list, tuple)):
+        for c in node:
+            out += in_place_updates(c)
+    elif isinstance(node, Component):
+        cid = getattr(node, "id", None)
+        children = getattr(node, "children", None)
+        if cid is not None and isinstance(node, dcc.Graph):
+            out.append((cid, {"figure": node.figure}))
+        if cid is not None and isinstance(children, (str, int, float)):
+            out.append((cid, {"children": children}))
+        elif children is not None:
+            out += in_place_updates(children)
+    return out

@@ -69,6 +69,11 @@ def view(tab: str) -> str:
     return f"view-{tab}"
 
 
+def drawn(tab: str) -> str:
+    """The dcc.Store with the skeleton of what a tab's output shows (components.redraw)."""
+    return f"drawn-{tab}"
+
+
 def output(tab: str) -> str:
     """The div each tab renders its figures into."""
     return f"out-{tab}"

@@ -66,6 +66,7 @@ def tabs():
         # what each tab shows; the page's router updates only the visible tab's
         dcc.Store(id=ids.TAB_KEYS, data=tab_keys()),
         *[dcc.Store(id=ids.view(m.TAB)) for m in TAB_MODULES],
+        *[dcc.Store(id=ids.drawn(m.TAB)) for m in TAB_MODULES],
     ])
 
 

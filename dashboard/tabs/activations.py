@@ -5,7 +5,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from .. import ids
-from ..components import graph, shows_errors
+from ..components import graph, redraw, shows_errors
 from ..figures.activations import layer_activation_figure
 from . import layer_choice, panel, require_visible
 
@@ -30,7 +30,7 @@ def render(service, model_id: str, sample_id: int, layer: str | None):
     else:
         chosen = layer_choice(result.layers, layer)
         shown = [chosen] if chosen is not None else []
-    return [graph(layer_activation_figure(la)) for la in shown]
+    return [graph(layer_activation_figure(la), id=f"activations-{i}") for i, la in enumerate(shown)]
 
 
 def layout():
@@ -42,11 +42,12 @@ def layout():
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.view(TAB), "data"), Input(ids.ACT_LAYER, "value"), State(ids.TABS, "value"))
-    def _render(view, layer, tab):
+    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
+                  Input(ids.view(TAB), "data"), Input(ids.ACT_LAYER, "value"),
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, layer, tab, drawn):
         require_visible(tab, TAB, view)
-        return render(service, view["model"], view["sample"], layer)
+        return redraw(render(service, view["model"], view["sample"], layer), drawn)
 
     @app.callback(Output(ids.ACT_LAYER, "options"), Output(ids.ACT_LAYER, "value"),
                   Input(ids.MODEL, "data"))

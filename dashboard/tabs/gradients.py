@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 from explain_core.methods.registry import METHODS
 
 from .. import ids
-from ..components import graph, note, shows_errors
+from ..components import graph, note, redraw, shows_errors
 from ..figures.attribution import attribution_figure
 from ..params import collect_params, param_controls
 from ..sample_info import target_value
@@ -31,7 +31,7 @@ def compare_options(service, info) -> list[dict]:
     return [{"label": "(no comparison)", "value": ids.NO_METHOD}] + method_options(service, info)
 
 
-def completeness_note(result):
+def completeness_note(result, note_id=None):
     """IG's check: the attributions should add up to f(x) - f(baseline)."""
     if result.delta is None:
         return None
@@ -43,15 +43,17 @@ def completeness_note(result):
     text += f"; delta = {result.delta:.2e}"
     if rel is not None:
         text += f" ({100 * rel:.2f}% of the output change)"
-    return note(text + ".", className="completeness")
+    return note(text + ".", className="completeness", **({"id": note_id} if note_id else {}))
 
 
 @shows_errors
-def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict):
+def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict, slot: str = "a"):
+    """A map and IG's completeness note; ids per pane let the next sample redraw them in place."""
     info = service.model_info(model_id)
     result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
-    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names))]
-    delta = completeness_note(result)
+    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names),
+                      id=f"map-{slot}")]
+    delta = completeness_note(result, f"map-note-{slot}")
     if delta is not None:
         children.append(delta)
     return html.Div(children, className="pane")
@@ -62,7 +64,7 @@ def render(service, model_id: str, sample_id: int, target, method: str, params: 
     """One map, or two side by side when `compare` names a second method."""
     panes = [render_one(service, model_id, sample_id, target, method, params)]
     if compare and compare != ids.NO_METHOD:
-        panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}))
+        panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}, slot="b"))
     return html.Div(panes, className="panes two" if len(panes) == 2 else "panes")
 
 
@@ -115,12 +117,13 @@ def _param_pattern(slot):
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"),
+    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"),
                   Input(ids.METHOD_A, "value"), Input(_param_pattern("a"), "value"),
                   Input(ids.METHOD_B, "value"), Input(_param_pattern("b"), "value"),
-                  State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"), State(ids.TABS, "value"))
-    def _render(view, method_a, values_a, method_b, values_b, ids_a, ids_b, tab):
+                  State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"),
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, method_a, values_a, method_b, values_b, ids_a, ids_b, tab, drawn):
         require_visible(tab, TAB, view)
         specs = service.methods()
         if method_a not in specs:   # the dropdown is between option lists (a model switch)
@@ -131,8 +134,9 @@ def register_callbacks(app, service):
             raise PreventUpdate   # a method's controls are on their way and will call again
         params_a = collect_params(specs[method_a], ids_a, values_a)
         params_b = collect_params(specs[method_b], ids_b, values_b) if method_b in specs else {}
-        return render(service, view["model"], view["sample"], view["target"], method_a, params_a, method_b,
-                      params_b)
+        children = render(service, view["model"], view["sample"], view["target"], method_a, params_a, method_b,
+                          params_b)
+        return redraw(children, drawn)
 
     @app.callback(Output(ids.METHOD_A, "options"), Output(ids.METHOD_B, "options"),
                   Output(ids.METHOD_A, "value", allow_duplicate=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from .. import ids
-from ..components import graph, note, shows_errors
+from ..components import graph, note, redraw, shows_errors
 from ..figures.lime import lime_figure
 from ..sample_info import target_value
 from . import panel, require_visible
@@ -19,7 +19,7 @@ def fit_note(result):
     text = (f"Local fit: weighted R² = {float(e['score']):.3f} over {result.params['n_samples']:,} perturbed samples "
             f"(kernel width {float(e['kernel_width']):.3g}). The surrogate predicts "
             f"{float(e['prediction_local']):.3f} for this sample where the model gives {float(e['prediction_model']):.3f}.")
-    return note(text, className="fit")
+    return note(text, className="fit", id="lime-fit")
 
 
 @shows_errors
@@ -31,7 +31,8 @@ def render(service, model_id: str, sample_id: int, target, n_samples=None, kerne
     if kernel_width not in (None, ""):
         params["kernel_width"] = kernel_width
     result = service.explain(model_id, sample_id, "lime", target=target_value(target), **params)
-    return [graph(lime_figure(result, info.feature_names, class_names=info.class_names)), fit_note(result)]
+    return [graph(lime_figure(result, info.feature_names, class_names=info.class_names), id="lime-figure"),
+            fit_note(result)]
 
 
 def layout():
@@ -52,9 +53,10 @@ def layout():
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"),
+    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
-                  State(ids.TABS, "value"))
-    def _render(view, n_samples, kernel_width, tab):
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, n_samples, kernel_width, tab, drawn):
         require_visible(tab, TAB, view)
-        return render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width)
+        return redraw(render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width),
+                      drawn)

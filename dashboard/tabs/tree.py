@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from .. import ids
-from ..components import graph, shows_errors
+from ..components import graph, redraw, shows_errors
 from ..figures.tree import tree_figure
 from . import panel, require_visible
 
@@ -49,8 +49,9 @@ def layout():
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.view(TAB), "data"), Input(ids.TREE_DEPTH, "value"), State(ids.TABS, "value"))
-    def _render(view, depth, tab):
+    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
+                  Input(ids.view(TAB), "data"), Input(ids.TREE_DEPTH, "value"),
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, depth, tab, drawn):
         require_visible(tab, TAB, view)
-        return render(service, view["model"], view["sample"], depth)
+        return redraw(render(service, view["model"], view["sample"], depth), drawn)

@@ -5,7 +5,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from .. import ids
-from ..components import graph, shows_errors
+from ..components import graph, redraw, shows_errors
 from ..figures.weights import layer_weights_figure
 from . import layer_choice, panel, require_visible
 
@@ -35,11 +35,12 @@ def layout():
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"),
-                  Input(ids.view(TAB), "data"), Input(ids.WEIGHT_LAYER, "value"), State(ids.TABS, "value"))
-    def _render(view, layer, tab):
+    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
+                  Input(ids.view(TAB), "data"), Input(ids.WEIGHT_LAYER, "value"),
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, layer, tab, drawn):
         require_visible(tab, TAB, view)
-        return render(service, view["model"], layer)
+        return redraw(render(service, view["model"], layer), drawn)
 
     @app.callback(Output(ids.WEIGHT_LAYER, "options"), Output(ids.WEIGHT_LAYER, "value"),
                   Input(ids.MODEL, "data"))

@@ -419,7 +419,8 @@ def test_the_map_waits_for_its_methods_controls_and_a_model_switch_keeps_the_met
     saliency_controls = [{"type": ids.PARAM, "slot": "a", "method": "saliency", "name": "abs"}]
     assert not gradients.controls_ready(ig, info, saliency_controls)
     assert not gradients.controls_ready(ig, info, [])
-    ig_controls = [c.id for c in walk(html.Div(param_controls("a", ig, info))) if isinstance(getattr(c, "id", None), dict)]
+    ig_controls = [c.id for c in walk(html.Div(param_controls("a", ig, info)))
+                   if isinstance(getattr(c, "id", None), dict)]
     assert gradients.controls_ready(ig, info, ig_controls)
     # the pickers keep a method the new model offers without writing it again
     assert gradients.kept_methods("saliency", ids.NO_METHOD, {"saliency", ids.NO_METHOD}) == (no_update, no_update)
@@ -442,3 +443,21 @@ def test_startup_prepares_the_first_view_and_a_failing_warm_up_does_not_block_it
     st = Startup(service, before_ready=(before,), after_ready=(broken,)).start()
     assert st.wait(60) is True
     assert seen == [("before", False), ("after", True)] and st.status()["error"] is None
+
+
+def test_a_new_sample_is_redrawn_in_place_when_only_figures_and_texts_change(service):
+    from dashboard.components import in_place_updates, redraw, skeleton
+
+    a = gradients.render(service, "mnist-cnn", 1, ids.PREDICTED, "integrated_gradients", {})
+    b = gradients.render(service, "mnist-cnn", 2, ids.PREDICTED, "integrated_gradients", {})
+    assert skeleton(a) == skeleton(b)
+    updates = dict(in_place_updates(b))
+    assert set(updates) == {"map-a", "map-note-a"}
+    assert updates["map-a"]["figure"] is figures(b)[0] and "Completeness" in updates["map-note-a"]["children"]
+    # another shape (a second pane, an error, a text without an id) is drawn anew
+    two = gradients.render(service, "mnist-cnn", 1, ids.PREDICTED, "integrated_gradients", {}, "saliency", {})
+    assert skeleton(two) != skeleton(a)
+    assert skeleton(html.Div("one")) != skeleton(html.Div("two"))
+    assert skeleton(html.Div("one", id="x")) == skeleton(html.Div("two", id="x"))
+    children, shape = redraw(a, None)
+    assert children is a and shape == skeleton(a)

@@ -62,6 +62,7 @@ def test_a_click_asks_only_for_the_sample_and_the_visible_tab(glimpse):
     page.idle()
     page.js("document.querySelectorAll('#%s button.thumb').forEach(function (b) { b.__seen = true; });"
             % ids.THUMB_GRID)
+    page.js("document.querySelector('#%s .js-plotly-plot').__seen = true;" % grad)
     page.js(RECORD_REQUESTS_JS)
     other = page.thumb_ids()[5]
     page.select_sample(other)
@@ -76,6 +77,10 @@ def test_a_click_asks_only_for_the_sample_and_the_visible_tab(glimpse):
     assert page.js("return Array.from(document.querySelectorAll('#%s button.thumb'))"
                    ".every(function (b) { return b.__seen === true; });" % ids.THUMB_GRID)
     page.until(lambda: page.ringed_thumb() == other, 10, "the ring over the clicked thumbnail")
+    # the map was redrawn in place (the same plot, now the new sample's), not built anew
+    assert page.js("return document.querySelector('#%s .js-plotly-plot').__seen === true;" % grad)
+    predicted = page.service.samples(MODEL).predictions[other]
+    page.wait_figures(grad, lambda f: f[0]["title"] == f"Integrated gradients for class {predicted}")
     page.until(lambda: f"sample={other}&" in page.driver.current_url, 10, "the address to follow")
 
     # a tab that is up to date is shown again without asking the server
