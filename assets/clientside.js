@@ -82,8 +82,15 @@
        that differs from what it last rendered (switching back to a tab that is up to
        date asks the server nothing). Outputs: 5 panel styles, 5 views. */
     route: function (tab, target, state, tabKeys) {
-      var views = Array.prototype.slice.call(arguments, 4);
-      var styles = tabKeys.map(function (tk) { return tk[0] === tab ? {} : {display: 'none'}; });
+      // then 5 views, then 5 panel styles as they are: only the two panels that change are
+      // written (every write re-renders a panel)
+      var n = tabKeys.length, rest = Array.prototype.slice.call(arguments, 4);
+      var views = rest.slice(0, n), shown = rest.slice(n, 2 * n);
+      var styles = tabKeys.map(function (tk, i) {
+        var visible = !(shown[i] && shown[i].display === 'none');
+        if (tk[0] === tab) return visible && shown[i] !== undefined && shown[i] !== null ? dc.no_update : {};
+        return visible ? {display: 'none'} : dc.no_update;
+      });
       var out = state ? tabViews(state, tab, target, tabKeys, views) : tabKeys.map(function () { return dc.no_update; });
       return styles.concat(out);
     },

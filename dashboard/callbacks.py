@@ -145,7 +145,8 @@ def register_callbacks(app, service, startup, thumbs):
     app.clientside_callback(clientside("route"), *[Output(ids.panel(t), "style") for t in ids.TAB_NAMES],
                             *[Output(v, "data") for v in views],
                             Input(ids.TABS, "value"), Input(ids.TARGET, "value"), State(ids.STATE, "data"),
-                            State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views])
+                            State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views],
+                            *[State(ids.panel(t), "style") for t in ids.TAB_NAMES])
     # The address, and the ring over the selected thumbnail (or the page that shows it).
     app.clientside_callback(clientside("sync"), Output(ids.URL, "search"), Output(ids.FOLLOW, "data"),
                             Output(ids.THUMB_RING, "style"),

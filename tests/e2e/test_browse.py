@@ -93,6 +93,9 @@ def test_a_click_asks_only_for_the_sample_and_the_visible_tab(glimpse):
                                ids.panel(ids.TAB_GRADIENTS)), 10, "the gradients panel")
     page.idle()
     assert page.figures(grad) and page.js("return window.__dashOutputs") == []
+    shown = page.js("return Array.from(document.querySelectorAll('.tab-panel'))"
+                    ".filter(function (p) { return p.style.display !== 'none'; }).map(function (p) { return p.id; });")
+    assert shown == [ids.panel(ids.TAB_GRADIENTS)]      # one panel shown, the others hidden
     page.until(lambda: "tab=gradients" in page.driver.current_url, 10, "the address to name the tab")
     # ... but a tab whose sample changed while it was hidden renders the new one
     page.tab("Layer activations")
