@@ -125,7 +125,7 @@ def latency_rows(result: dict) -> list[list[str]]:
     return rows
 
 
-def latency_markdown(r: dict) -> list[str]:
+def latency_markdown(r: dict, analysis: str = "") -> list[str]:
     rss = r["summary"]["server_rss"]
     out = ["## Dashboard latency", "",
            f"`python -m bench latency` (bench/latency.py): headless Chromium clicking through the app, "
@@ -140,7 +140,7 @@ def latency_markdown(r: dict) -> list[str]:
         out.append(f"- start {i + 1}{' (empty cache folder, not counted)' if first else ''}: server answers "
                    f"after {t['http_ms'] / 1000:.1f} s, page shown (models ready) after "
                    f"{t['models_ready_ms'] / 1000:.1f} s, first figure after {t['first_figure_ms'] / 1000:.1f} s")
-    return out + [""]
+    return out + [""] + ([analysis.strip(), ""] if analysis.strip() else [])
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -232,7 +232,8 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
             parts += [f"![{Path(png).stem}]({Path(png).name})", ""]
     lat = results.get("latency")
     if lat:
-        parts += latency_markdown(lat)
+        notes = Path(__file__).parent / "latency_analysis.md"
+        parts += latency_markdown(lat, notes.read_text() if notes.exists() else "")
     if analysis.strip():
         parts += ["## Analysis", "", analysis.strip(), ""]
     return "\n".join(parts)
