@@ -78,8 +78,8 @@ def model_card(info):
 
 def model_options(service) -> list[dict]:
     kind = {"image": "images", "tabular": "table"}
-    return [{"label": f"{m.title} ({kind.get(m.kind, m.kind)}{', uploaded' if m.source != 'builtin' else ''})",
-             "value": m.model_id} for m in service.list_models()]
+    return [{"label": f"{title} ({kind.get(k, k)}{', uploaded' if source != 'builtin' else ''})", "value": mid}
+            for mid, title, k, source in service.model_choices()]
 
 
 def layout():

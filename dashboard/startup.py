@@ -70,21 +70,35 @@ class Startup:
             self._status.update(kw)
 
     def _run(self) -> None:
-        stored = self.service.models_stored()
-        self._set(message="Loading models…" if stored else "Training the default models (first start only)…")
+        """Warm start (the default model is stored): load it, show the page, then load the
+        other models behind it (a model chosen before its turn loads on demand). First
+        start: train every default model with progress, then show the page."""
+        from .selection import DEFAULT_MODEL
+
+        specs = list(getattr(self.service, "specs", {}))
+        first = [DEFAULT_MODEL] if DEFAULT_MODEL in specs else specs[:1]
+        rest = [m for m in specs if m not in first]
         try:
-            self.service.ensure_models(self._progress)
+            quick = bool(first) and self.service.models_stored(first)
+            self._set(message="Loading models…" if quick else "Training the default models (first start only)…")
+            self.service.ensure_models(self._progress, model_ids=first if quick else None)
         except GlimpseError as e:
             self._set(error=str(e), message=str(e))
+            return
         except Exception as e:  # a bug, but the page must still say something
             log.exception("loading the default models failed")
             self._set(error=f"Could not load the default models ({type(e).__name__}: {e}). See the server log.",
                       message="Start-up failed")
-        else:
-            self._set(fraction=1.0, message="Listing the samples…")
-            self._hooks(self.before_ready)
-            self._set(ready=True, fraction=1.0, message="Ready")
-            self._hooks(self.after_ready)
+            return
+        self._set(fraction=1.0, message="Listing the samples…")
+        self._hooks(self.before_ready)
+        self._set(ready=True, fraction=1.0, message="Ready")
+        self._hooks(self.after_ready)
+        if quick and rest:
+            try:
+                self.service.ensure_models(None, model_ids=rest)
+            except Exception:  # noqa: BLE001 - the page loads (and reports) a model when it is chosen
+                log.exception("loading the other default models failed")
 
     def _hooks(self, hooks) -> None:
         for hook in hooks:

@@ -10,7 +10,6 @@ import base64
 import binascii
 
 from dash import Input, Output, State, dash_table, dcc, html, no_update
-from dash.exceptions import PreventUpdate
 
 from explain_core.errors import DataError, GlimpseError
 
@@ -211,10 +210,9 @@ def register_callbacks(app, service, background_manager):
         return train_csv(service, set_progress, contents, filename, target)
 
     @app.callback(Output(ids.TS_DATA, "options"),
-                  Input(ids.READY, "data"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"))
-    def _ts_data(ready, _csv, _ts):
-        if not ready:
-            raise PreventUpdate
+                  Input(ids.UPLOAD_TOGGLE, "n_clicks"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),
+                  prevent_initial_call=True)
+    def _ts_data(_opened, _csv, _ts):     # when the panel opens: it loads every tabular model
         return data_options(service)
 
     @app.callback(Output(ids.TS_FILENAME, "children"), Input(ids.TS_UPLOAD, "filename"), prevent_initial_call=True)

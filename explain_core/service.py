@@ -111,9 +111,10 @@ class ExplanationService:
         if progress:
             progress({"model_id": None, "index": len(ids), "total": len(ids), "stage": "ready"})
 
-    def models_stored(self) -> bool:
-        """True when every default model is already in the store (start-up will be fast)."""
-        for spec in self.specs.values():
+    def models_stored(self, model_ids=None) -> bool:
+        """True when every default model (or each of `model_ids`) is already in the store
+        (start-up will be fast). Loads their data sets, nothing else."""
+        for spec in (self.specs[m] for m in (model_ids or self.specs)):
             try:
                 data = self.dataset(spec.dataset)
             except GlimpseError:
@@ -175,6 +176,28 @@ class ExplanationService:
             loaded = list(self._models)
         ids = list(self.specs) + [m for m in loaded if m not in self.specs]
         return ids + [m for m in stored_upload_ids(self.store) if m not in ids]
+
+    def model_choices(self) -> list[tuple[str, str, str, str]]:
+        """(model id, title, kind, source) of every model, without loading any: default
+        models not loaded yet are described by their specs (a picker can list them while
+        they still load; choosing one loads it)."""
+        with self._lock:
+            loaded = dict(self._models)
+        out = []
+        for mid in self.model_ids():
+            tm = loaded.get(mid)
+            if tm is not None:
+                out.append((mid, tm.spec.title, tm.data.kind, tm.source))
+            elif mid in self.specs:
+                spec = self.specs[mid]
+                out.append((mid, spec.title, "image" if spec.dataset == "image" else "tabular", "builtin"))
+            else:
+                try:
+                    info = self.model_info(mid)
+                except GlimpseError:
+                    continue  # a broken upload must not hide the others
+                out.append((mid, info.title, info.kind, info.source))
+        return out
 
     def list_models(self) -> list[ModelInfo]:
         out = []

