@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -143,6 +144,30 @@ def check_param(name: str, value, lo=None, hi=None, kind=float):
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise ParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
     return v
+
+
+CHANNELS_LAST_MIN_ROWS = 32
+_CHANNELS_LAST_FAILS: "weakref.WeakKeyDictionary[nn.Module, bool]" = weakref.WeakKeyDictionary()
+
+
+def channels_last_ok(model: nn.Module, rows: torch.Tensor) -> bool:
+    """Large image batches of conv nets go channels-last: on CPU their forward (+backward)
+    costs 20-50% less per row (max-pool above all). The values agree to float32 rounding
+    (~1e-6 of the logits), not bit for bit, so single samples keep the usual order. A
+    model that cannot take it (one calling .view() on a conv output) is remembered."""
+    return (rows.dim() == 4 and len(rows) >= CHANNELS_LAST_MIN_ROWS and not _CHANNELS_LAST_FAILS.get(model, False)
+            and any(isinstance(m, nn.Conv2d) for m in model.modules()))
+
+
+def forward_rows(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """model(X) for a batch of perturbations (no gradients needed), channels-last when
+    channels_last_ok says so."""
+    if channels_last_ok(model, X):
+        try:
+            return model(X.contiguous(memory_format=torch.channels_last))
+        except RuntimeError:
+            _CHANNELS_LAST_FAILS[model] = True
+    return model(X)
 
 
 def batched_forward(model: nn.Module, X: torch.Tensor, batch_size: int = 256) -> torch.Tensor:

@@ -8,8 +8,6 @@ through the model ``batch_size`` rows at a time.
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -17,7 +15,8 @@ from torch import nn
 
 from ..errors import ParameterError, TargetError
 from ..models.architectures import AffineStem
-from .base import Attribution, as_batch, batched_forward, check_param, check_target, resolve_target, to_numpy
+from .base import (_CHANNELS_LAST_FAILS, Attribution, as_batch, batched_forward,  # noqa: F401
+                   channels_last_ok, check_param, check_target, resolve_target, to_numpy)
 
 # Rows per model call. A small CNN's forward+backward costs about half as much per row
 # at 256-512 rows as at 2,048 on a 2-core CPU (the activations stay in cache): see
@@ -37,17 +36,11 @@ def one_sample(x) -> torch.Tensor:
     return t.clone()
 
 
-CHANNELS_LAST_MIN_ROWS = 32
-_CHANNELS_LAST_FAILS: "weakref.WeakKeyDictionary[nn.Module, bool]" = weakref.WeakKeyDictionary()
-
-
 def _channels_last(model: nn.Module, rows: torch.Tensor) -> bool:
-    """Large image batches of conv nets go channels-last: on CPU their forward+backward
-    costs 20-30% less per row. The values agree to float32 rounding (~1e-5 of the map's
-    maximum), not bit for bit, so single samples (saliency, gradient x input) keep the
-    usual memory order and match Captum exactly."""
-    return (rows.dim() == 4 and len(rows) >= CHANNELS_LAST_MIN_ROWS and not _CHANNELS_LAST_FAILS.get(model, False)
-            and any(isinstance(m, nn.Conv2d) for m in model.modules()))
+    """Image batches of conv nets go channels-last for their forward+backward (see
+    base.channels_last_ok); single samples (saliency, gradient x input) keep the usual
+    memory order and match Captum exactly."""
+    return channels_last_ok(model, rows)
 
 
 def _leaf(rows: torch.Tensor, channels_last: bool) -> torch.Tensor:
@@ -109,6 +102,12 @@ def _target_index(target) -> int:
     return int(target)
 
 
+def _stem_narrows(stem: AffineStem, X: torch.Tensor) -> bool:
+    """Is the stem's output per sample no larger than the input (an MLP's first layer)?"""
+    with torch.no_grad():
+        return stem.affine(X[:1]).numel() <= X[:1].numel()
+
+
 def _pool_args(pool: nn.MaxPool2d) -> dict:
     return dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding,
                 dilation=pool.dilation, ceil_mode=pool.ceil_mode)
@@ -133,6 +132,58 @@ def _path_points(u: torch.Tensor, a: torch.Tensor, zx: torch.Tensor, channels_la
         return z.reshape((-1,) + z.shape[2:]).permute(0, 3, 1, 2)
     z = torch.lerp(u[:, None], zx[:, None], a.view((1, -1) + (1,) * (zx.dim() - 1)))
     return z.reshape((-1,) + tuple(zx.shape[1:]))
+
+
+def _noise_points(zx: torch.Tensor, sigma: torch.Tensor, L: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """Rows zx_s + σ_s L_j for every sample s and every noise draw j, sample-major."""
+    if channels_last:
+        perm = lambda t: t.permute(0, 2, 3, 1)     # noqa: E731
+        z = perm(zx)[:, None] + sigma.view(-1, 1, 1, 1, 1) * perm(L)[None]
+        return z.reshape((-1,) + z.shape[2:]).permute(0, 3, 1, 2)
+    z = zx[:, None] + sigma.view((-1, 1) + (1,) * (zx.dim() - 1)) * L[None]
+    return z.reshape((-1,) + tuple(zx.shape[1:]))
+
+
+def _head_sums(model, head, points, g: int, zshape, per: int, rows: int, t, w: torch.Tensor, probe: int,
+               keep=()):
+    """Run `head` over the rows of g samples × `per` rows each (points(k, channels_last)
+    builds the rows k of every sample), at most `rows` rows per call, and sum each
+    sample's gradients wrt the head's input, row j weighted by w[j].
+    t: the samples' targets, or None to read each one's prediction at its row `probe`
+    (then all rows of a sample must fit in one call).
+    -> (sums (g, *zshape), targets (g,), {row: target logits (g,) float64 for rows in keep})."""
+    steps = per if per <= rows else rows
+    G = torch.zeros((g,) + tuple(zshape))
+    kept = {}
+    for k0 in range(0, per, steps):
+        k = slice(k0, min(per, k0 + steps))
+        K = k.stop - k0
+        cl = channels_last_ok(model, torch.empty((g * K,) + (1,) * len(zshape)))
+        while True:
+            leaf = points(k, cl).requires_grad_(True)
+            try:
+                with torch.enable_grad():
+                    out = head(leaf)
+                break
+            except RuntimeError:
+                if not cl:
+                    raise
+                _CHANNELS_LAST_FAILS[model], cl = True, False
+        with torch.enable_grad():
+            if t is None:
+                t = out.detach().view(g, K, -1)[:, probe - k0].argmax(1)
+            check_target(int(t.min()), int(out.shape[1])), check_target(int(t.max()), int(out.shape[1]))
+            picked = out.gather(1, t.repeat_interleave(K).view(-1, 1)).view(g, K)
+            (grad,) = torch.autograd.grad((picked * w[k]).sum(), leaf)
+        if cl:
+            G += grad.permute(0, 2, 3, 1).reshape((g, K) + tuple(grad.shape[2:]) + (grad.shape[1],)).sum(1) \
+                .permute(0, 3, 1, 2)
+        else:
+            G += grad.view((g, K) + tuple(grad.shape[1:])).sum(1)
+        for row in keep:
+            if k0 <= row < k.stop:
+                kept[row] = picked.detach()[:, row - k0].double()
+    return G, t, kept
 
 
 def stem_path_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, base: torch.Tensor,
@@ -161,7 +212,6 @@ def stem_path_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, bas
         u = F.max_pool2d(u, **_pool_args(pool))
     sums, out_t, ends = [], [], []
     group = max(1, rows // per)
-    steps = per if per <= rows else rows
     for lo in range(0, n, group):
         Xl = X[lo:lo + group].clone().requires_grad_(True)
         with torch.enable_grad():
@@ -169,37 +219,9 @@ def stem_path_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, bas
         vd, idx = v.detach(), None
         if pool is not None:    # zₓ's window winners win at every α > 0 (u is flat on each window)
             vd, idx = F.max_pool2d(vd, **_pool_args(pool), return_indices=True)
-        G = torch.zeros_like(vd)
-        end = torch.zeros(len(vd), 2, dtype=torch.float64)
         t = None if targets is None else torch.as_tensor(targets[lo:lo + group]).long().view(-1)
-        for k0 in range(0, per, steps):
-            k = slice(k0, min(per, k0 + steps))
-            K = k.stop - k0
-            cl = _channels_last(model, vd) and len(vd) * K >= CHANNELS_LAST_MIN_ROWS
-            while True:
-                leaf = _path_points(u, a[k], vd, cl).requires_grad_(True)
-                try:
-                    with torch.enable_grad():
-                        out = head(leaf)
-                    break
-                except RuntimeError:
-                    if not cl:
-                        raise
-                    _CHANNELS_LAST_FAILS[model], cl = True, False
-            with torch.enable_grad():
-                if t is None:       # whole samples per call here: each one's α = 1 row is row S
-                    t = out.detach().view(len(vd), K, -1)[:, S].argmax(1)
-                check_target(int(t.min()), int(out.shape[1])), check_target(int(t.max()), int(out.shape[1]))
-                picked = out.gather(1, t.repeat_interleave(K).view(-1, 1)).view(len(vd), K)
-                (g,) = torch.autograd.grad((picked * w[k]).sum(), leaf)
-            if cl:
-                G += g.permute(0, 2, 3, 1).reshape((len(vd), K) + tuple(g.shape[2:]) + (g.shape[1],)).sum(1) \
-                    .permute(0, 3, 1, 2)
-            else:
-                G += g.view((len(vd), K) + tuple(g.shape[1:])).sum(1)
-            for col, step in ((0, S), (1, S + 1)):
-                if k0 <= step < k.stop:
-                    end[:, col] = picked.detach()[:, step - k0].double()
+        G, t, kept = _head_sums(model, head, lambda k, cl: _path_points(u, a[k], vd, cl), len(vd), vd.shape[1:],
+                                per, rows, t, w, probe=S, keep=(S, S + 1))
         if idx is not None:        # each window's gradient goes to its winner, the same at every step
             Gz = torch.zeros_like(v).flatten(2).scatter_add_(2, idx.flatten(2), G.flatten(2)).view_as(v)
         else:
@@ -207,8 +229,42 @@ def stem_path_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, bas
         (gx,) = torch.autograd.grad(v, Xl, grad_outputs=Gz)
         sums.append(gx.detach())
         out_t.append(t)
-        ends.append(end)
+        ends.append(torch.stack([kept[S], kept[S + 1]], 1))
     return torch.cat(sums), torch.cat(out_t), torch.cat(ends)
+
+
+def stem_noise_gradients(model: nn.Module, stem: AffineStem, X: torch.Tensor, sigma: torch.Tensor,
+                         noise: torch.Tensor, targets, rows: int):
+    """Σⱼ ∇f(x + σₓ nⱼ) for every x in X, through the model's affine stem (SmoothGrad).
+
+    affine(x + σ n) = affine(x) + σ (affine(n) − affine(0)): the stem runs once per sample
+    and once per draw instead of once per noisy copy, and each sample's summed gradients
+    go back through it once. With targets None one more row per sample, the sample
+    itself (weight 0), names its prediction.
+    -> (sums (N, *shape) float32, targets (N,) long)."""
+    n = len(noise)
+    if targets is None and n + 1 > rows:
+        targets = batched_forward(model, X).argmax(1)
+    with torch.no_grad():
+        L = stem.affine(noise) - stem.affine(torch.zeros_like(noise[:1]))
+    if targets is None:
+        L = torch.cat([L, torch.zeros_like(L[:1])])
+    per = len(L)
+    w = (torch.arange(per) < n).float()
+    sums, out_t = [], []
+    group = max(1, rows // per)
+    for lo in range(0, len(X), group):
+        Xl = X[lo:lo + group].clone().requires_grad_(True)
+        with torch.enable_grad():
+            zx = stem.affine(Xl)
+        zd, sg = zx.detach(), sigma[lo:lo + group].float()
+        t = None if targets is None else torch.as_tensor(targets[lo:lo + group]).long().view(-1)
+        G, t, _ = _head_sums(model, stem.head, lambda k, cl: _noise_points(zd, sg, L[k], cl), len(zd),
+                             zd.shape[1:], per, rows, t, w, probe=n)
+        (gx,) = torch.autograd.grad(zx, Xl, grad_outputs=G)
+        sums.append(gx.detach())
+        out_t.append(t)
+    return torch.cat(sums), torch.cat(out_t)
 
 
 def _batch_and_targets(model, X, targets, batch_size, resolve: bool = True):
@@ -436,11 +492,19 @@ class SmoothGrad:
         n = check_param("n_samples", self.n_samples, 1, None, int)
         level = check_param("noise_level", self.noise_level, 0.0, None, float)
         rows = _rows_param(self.batch_size)
-        X, targets = _batch_and_targets(self.model, X, targets, rows)
+        X = as_batch(X)
+        stem = affine_stem(self.model)
+        if stem is not None and len(X) and not _stem_narrows(stem, X):
+            stem = None     # measured: through a wider stem output (conv1's 16x28x28) SmoothGrad is no faster
+        X, targets = _batch_and_targets(self.model, X, targets, rows, resolve=stem is None)
         gen = torch.Generator().manual_seed(int(self.seed))
         noise = torch.randn((n,) + tuple(X.shape[1:]), generator=gen)
         flat = X.reshape(len(X), -1)
         sigma = level * (flat.max(1).values - flat.min(1).values)
+        if stem is not None and len(X):
+            sums, _ = stem_noise_gradients(self.model, stem, X, sigma, noise, targets, rows)
+            mean = sums.double() / n
+            return to_numpy((mean.abs() if self.abs else mean).float())
         view = (-1,) + (1,) * (X.dim() - 1)
         total = torch.zeros(X.shape, dtype=torch.float64)
         for s, k in _rows(len(X), n, rows):
@@ -453,7 +517,16 @@ class SmoothGrad:
         self.model.eval()
         xb = one_sample(x)
         n = check_param("n_samples", self.n_samples, 1, None, int)
-        if n + 1 <= _rows_param(self.batch_size):    # noisy copies and the sample in one model call
+        stem = affine_stem(self.model)
+        if stem is not None and _stem_narrows(stem, xb):
+            level = check_param("noise_level", self.noise_level, 0.0, None, float)
+            noise = torch.randn((n,) + tuple(xb.shape[1:]), generator=torch.Generator().manual_seed(int(self.seed)))
+            sigma = level * (xb.max() - xb.min()).view(1)
+            t0 = None if target is None else np.array([_target_index(target)])
+            sums, tt = stem_noise_gradients(self.model, stem, xb, sigma, noise, t0, _rows_param(self.batch_size))
+            mean = sums[0].double() / n
+            attr, t = to_numpy((mean.abs() if self.abs else mean).float()), int(tt[0])
+        elif n + 1 <= _rows_param(self.batch_size):    # noisy copies and the sample in one model call
             level = check_param("noise_level", self.noise_level, 0.0, None, float)
             noise = torch.randn((n,) + tuple(xb.shape[1:]), generator=torch.Generator().manual_seed(int(self.seed)))
             sigma = level * (xb.max() - xb.min())

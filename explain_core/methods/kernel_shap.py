@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
-from .base import Attribution, check_param, resolve_target
+from .base import Attribution, check_param, forward_rows, resolve_target
 from .segmentation import make_segments
 
 IMAGE_ROWS = 256     # coalitions per model call for images
@@ -179,7 +179,7 @@ class KernelShap:
                 if groups is not None:
                     keep = keep[:, torch.as_tensor(groups)].unsqueeze(1)   # (b, 1, H, W)
                 inputs = torch.where(keep, xt, bt)
-                out.append(self.model(inputs)[:, target].double())
+                out.append(forward_rows(self.model, inputs)[:, target].double())
         return torch.cat(out).numpy() if out else np.zeros(0)
 
     def attribute(self, x, target: int | None = None) -> Attribution:

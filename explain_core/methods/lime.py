@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from ..errors import TargetError
-from .base import Attribution, check_param
+from .base import Attribution, check_param, forward_rows
 from .segmentation import make_segments
 
 RIDGE_ALPHA = 1.0
@@ -96,7 +96,7 @@ def target_probabilities(model: nn.Module, make_batch: Callable[[int, int], np.n
     with torch.no_grad():
         for start in range(0, n, batch_size):
             batch = torch.as_tensor(make_batch(start, min(n, start + batch_size)))
-            logits = model(batch).double()
+            logits = forward_rows(model, batch).double()
             if start == 0:
                 target = _check_target(target, int(logits.shape[1]), logits[0])
             probs.append(torch.softmax(logits, dim=1)[:, target].cpu().numpy())

@@ -184,3 +184,25 @@ def service_free_cnn():
 
     torch.manual_seed(0)
     return MnistCNN().eval()
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_stem_smoothgrad_equals_the_general_path(service, model_id, monkeypatch):
+    """SmoothGrad through the stem: affine(x + σn) = affine(x) + σ(affine(n) − affine(0)). Used where
+    the stem narrows the input (the MLPs); the CNN keeps the general path, which it equals."""
+    from explain_core.methods.gradients import SmoothGrad
+
+    model = service.torch_model(model_id)
+    _, X = _held_out(service, model_id, 10)
+    sg = SmoothGrad(model, n_samples=12, seed=5, abs=False)
+    stem_batch = sg.attribute_batch(X)
+    stem_single = [sg.attribute(x) for x in X[:3]]
+    explicit = sg.attribute(X[0], target=1)
+    monkeypatch.setattr(gradients, "affine_stem", lambda model: None)
+    general = sg.attribute_batch(X)
+    errors = _rel_errors(stem_batch, general)
+    assert np.median(errors) < 1e-5 and errors.max() < 2e-3
+    assert _rel_errors([r.attribution for r in stem_single], general[:3]).max() < 2e-3
+    assert [r.target for r in stem_single] == [sg.attribute(x).target for x in X[:3]]
+    assert explicit.target == 1
+    assert _rel_errors([explicit.attribution], [sg.attribute(X[0], target=1).attribution]).max() < 2e-3
