@@ -38,6 +38,20 @@ def progress_bar(bar_id: str, text_id: str, fraction: float = 0.0, text: str = "
     ])
 
 
+def register_panel_toggle(app, toggle_id: str, close_id: str, panel_id: str) -> None:
+    """A header button shows/hides a panel and its close button hides it, in the browser."""
+    from dash import Input, Output, State
+
+    app.clientside_callback(
+        """function(open_clicks, close_clicks, style) {
+            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+            var hidden = trig.indexOf('%s') === 0 ? true : !(style && style.display === 'none');
+            return hidden ? {display: 'none'} : {};
+        }""" % close_id,
+        Output(panel_id, "style"), Input(toggle_id, "n_clicks"), Input(close_id, "n_clicks"),
+        State(panel_id, "style"), prevent_initial_call=True)
+
+
 def bar_style(fraction: float) -> dict:
     return {"width": f"{100 * min(max(float(fraction), 0.0), 1.0):.1f}%"}
 

@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from explain_core.errors import GlimpseError
 
 from . import ids
-from .components import alert, bar_style, progress_bar
+from .components import alert, bar_style, progress_bar, register_panel_toggle
 
 log = logging.getLogger("glimpse.precompute")
 DEFAULT_METHODS = ("integrated_gradients",)
@@ -168,14 +168,7 @@ def layout():
 # ------------------------------------------------------------------------- callbacks
 def register_callbacks(app, service, jobs: PrecomputeJobs):
     titles = {name: spec.title for name, spec in service.methods().items()}
-    app.clientside_callback(
-        """function(open_clicks, close_clicks, style) {
-            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
-            var hidden = trig.indexOf('%s') === 0 ? true : !(style && style.display === 'none');
-            return hidden ? {display: 'none'} : {};
-        }""" % ids.PRECOMPUTE_CLOSE,
-        Output(ids.PRECOMPUTE_PANEL, "style"), Input(ids.PRECOMPUTE_TOGGLE, "n_clicks"),
-        Input(ids.PRECOMPUTE_CLOSE, "n_clicks"), State(ids.PRECOMPUTE_PANEL, "style"), prevent_initial_call=True)
+    register_panel_toggle(app, ids.PRECOMPUTE_TOGGLE, ids.PRECOMPUTE_CLOSE, ids.PRECOMPUTE_PANEL)
 
     @app.callback(Output(ids.PRECOMPUTE_METHODS, "options"), Output(ids.PRECOMPUTE_NOTE, "children"),
                   Input(ids.MODEL, "data"))

@@ -14,7 +14,7 @@ from dash import Input, Output, State, dash_table, dcc, html, no_update
 from explain_core.errors import DataError, GlimpseError
 
 from . import ids
-from .components import alert, bar_style, progress_bar
+from .components import alert, bar_style, progress_bar, register_panel_toggle
 
 
 # ------------------------------------------------------------------------ plain functions
@@ -183,14 +183,7 @@ def layout():
 
 # ------------------------------------------------------------------------- callbacks
 def register_callbacks(app, service, background_manager):
-    app.clientside_callback(
-        """function(open_clicks, close_clicks, style) {
-            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
-            var hidden = trig.indexOf('%s') === 0 ? true : !(style && style.display === 'none');
-            return hidden ? {display: 'none'} : {};
-        }""" % ids.UPLOAD_CLOSE,
-        Output(ids.UPLOAD_PANEL, "style"), Input(ids.UPLOAD_TOGGLE, "n_clicks"), Input(ids.UPLOAD_CLOSE, "n_clicks"),
-        State(ids.UPLOAD_PANEL, "style"), prevent_initial_call=True)
+    register_panel_toggle(app, ids.UPLOAD_TOGGLE, ids.UPLOAD_CLOSE, ids.UPLOAD_PANEL)
 
     @app.callback(Output(ids.CSV_PREVIEW, "children"), Output(ids.CSV_TARGET, "options"),
                   Output(ids.CSV_TARGET, "value"), Output(ids.CSV_TRAIN, "disabled"),
