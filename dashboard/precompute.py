@@ -8,6 +8,7 @@ the job's status while it runs; Cancel stops it between batches and keeps what w
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
@@ -24,11 +25,21 @@ log = logging.getLogger("glimpse.precompute")
 DEFAULT_METHODS = ("integrated_gradients",)
 
 
+STATUS_KEY = "glimpse-precompute:status"
+CANCEL_KEY = "glimpse-precompute:cancel"
+STALE_S = 300.0      # a running job that has not reported for this long is taken as gone
+
+
 class PrecomputeJobs:
-    """Runs service.precompute in a background thread and keeps its status."""
+    """Runs service.precompute in a background thread and keeps its status.
+
+    The status (and a cancel request) also go into the service's result cache, so under
+    gunicorn every worker sharing a filesystem or Redis cache shows the same job and
+    refuses a second one, and Cancel in any worker stops it."""
 
     def __init__(self, service):
         self.service = service
+        self.cache = service.cache
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -36,7 +47,23 @@ class PrecomputeJobs:
 
     def status(self) -> dict:
         with self._lock:
-            return dict(self._status)
+            mine = dict(self._status)
+        if mine.get("state") == "running":
+            return mine
+        shared = self._shared()
+        if shared and shared.get("started", 0) >= mine.get("started", 0):
+            if shared.get("state") == "running" and time.time() - shared.get("updated", 0) > STALE_S:
+                shared.update(state="failed", error="The precompute job stopped reporting (its server process "
+                                                    "may have restarted). What it computed stays cached.")
+            return shared
+        return mine
+
+    def _shared(self) -> dict | None:
+        try:
+            value = self.cache.get(STATUS_KEY)
+        except Exception:  # noqa: BLE001 - a cache outage must not break the panel
+            return None
+        return dict(value) if isinstance(value, dict) else None
 
     def running(self) -> bool:
         return self.status().get("state") == "running"
@@ -52,37 +79,60 @@ class PrecomputeJobs:
         bad = [m for m in methods if m not in known]
         if bad:
             raise GlimpseError(f"Cannot precompute {', '.join(bad)} for this model.")
+        if self.running():
+            raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
         with self._lock:
-            if self._status.get("state") == "running":
-                raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
             n = len(self.service.samples(model_id).predictions)
             self._stop.clear()
-            self._status = {"state": "running", "model_id": model_id, "methods": list(methods), "done": 0,
-                            "total": n * len(methods), "samples": n, "started": time.time(), "counts": None,
-                            "error": None, "warning": None}
-            self._thread = threading.Thread(target=self._run, args=(model_id, list(methods)),
+            now = time.time()
+            self._status = {"state": "running", "job": f"{os.getpid()}-{now:.6f}", "model_id": model_id,
+                            "methods": list(methods), "done": 0, "total": n * len(methods), "samples": n,
+                            "started": now, "updated": now, "counts": None, "error": None, "warning": None}
+            self._publish()
+            self._thread = threading.Thread(target=self._run, args=(model_id, list(methods), self._status["job"]),
                                             name="glimpse-precompute", daemon=True)
             self._thread.start()
             return dict(self._status)
 
     def cancel(self) -> None:
         self._stop.set()
+        job = self.status().get("job")
+        if job:
+            try:
+                self.cache.set(CANCEL_KEY, job)
+            except Exception:  # noqa: BLE001
+                log.exception("could not store the cancel request")
 
     def wait(self, timeout: float | None = None) -> dict:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.status()
 
+    def _publish(self) -> None:
+        try:
+            self.cache.set(STATUS_KEY, dict(self._status))
+        except Exception:  # noqa: BLE001 - the local status still works
+            log.exception("could not share the precompute status")
+
     def _set(self, **kw) -> None:
         with self._lock:
-            self._status.update(kw)
+            self._status.update(kw, updated=time.time())
+            self._publish()
 
-    def _run(self, model_id: str, methods: list[str]) -> None:
+    def _should_stop(self, job: str) -> bool:
+        if self._stop.is_set():
+            return True
+        try:
+            return self.cache.get(CANCEL_KEY) == job
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _run(self, model_id: str, methods: list[str], job: str) -> None:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", RuntimeWarning)
                 counts = self.service.precompute(model_id, methods, progress=lambda d, t: self._set(done=d, total=t),
-                                                 should_stop=self._stop.is_set)
+                                                 should_stop=lambda: self._should_stop(job))
             warning = next((str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)), None)
             self._set(state="cancelled" if counts.get("cancelled") else "done", counts=counts, warning=warning,
                       finished=time.time())

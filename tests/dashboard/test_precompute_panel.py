@@ -118,3 +118,33 @@ def test_options_and_cache_note(fresh, service):
     assert "memory" in cache_note(fresh)
     shared = ExplanationService(fresh.settings.with_(cache_type="filesystem"))
     assert "every worker" in cache_note(shared)
+
+
+def test_workers_sharing_a_cache_see_one_job_and_can_cancel_it(settings, tmp_path):
+    """Two gunicorn workers: two services (and job runners) over one filesystem cache."""
+    shared = settings.with_(cache_type="filesystem", cache_dir=tmp_path / "cache")
+    a, b = PrecomputeJobs(ExplanationService(shared)), PrecomputeJobs(ExplanationService(shared))
+    a.start("mnist-cnn", ["occlusion"])
+    deadline = time.time() + 60
+    while b.status().get("done", 0) == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    seen = b.status()
+    assert seen["state"] == "running" and seen["model_id"] == "mnist-cnn" and seen["done"] > 0
+    with pytest.raises(GlimpseError, match="already running"):
+        b.start("wine-mlp", ["saliency"])
+    b.cancel()                                  # Cancel pressed in the other worker
+    assert a.wait(60)["state"] == "cancelled"
+    assert b.status()["state"] == "cancelled" and b.status()["counts"]["computed"] > 0
+    b.start("wine-mlp", ["saliency"])           # a new job, in the other worker
+    assert b.wait(60)["state"] == "done" and a.status()["model_id"] == "wine-mlp"
+
+
+def test_a_job_that_stopped_reporting_is_not_shown_as_running(fresh, monkeypatch):
+    jobs = PrecomputeJobs(fresh)
+    fresh.cache.set("glimpse-precompute:status", {"state": "running", "job": "x", "started": time.time() - 999,
+                                                  "updated": time.time() - 999, "done": 3, "total": 9,
+                                                  "methods": ["saliency"]})
+    status = jobs.status()
+    assert status["state"] == "failed" and "stopped reporting" in status["error"]
+    jobs.start("wine-mlp", ["saliency"])       # not blocked by the stale job
+    assert jobs.wait(60)["state"] == "done"
