@@ -1,6 +1,7 @@
 """python -m bench methods|precompute|scale|all|report|profile|latency [options]
 
-    python -m bench all                      everything at the default sizes (~15-25 min on 2 busy cores)
+    python -m bench all                      everything at the default sizes, the dashboard latency too when
+                                             chromium is installed (~15 min on 2 quiet cores)
     python -m bench methods --image-samples 10 --reps 1
     python -m bench precompute --precompute-samples 1000
     python -m bench scale --sizes 1,10,100
@@ -120,6 +121,18 @@ def main(argv=None) -> int:
         print(profile_case(cfg, args.case))
         return 0
     run(command, cfg)
+    if command == "all" and not args.tiny:      # the dashboard too, where a browser is installed
+        import shutil
+
+        if shutil.which("chromium") and shutil.which("chromedriver"):
+            from . import report
+            from .latency import main as latency_main
+
+            print("latency: the dashboard in headless Chromium")
+            latency_main(["--out", str(cfg.out_dir / "latency.json")])
+            print(f"wrote {report.write_markdown(cfg.out_dir, cfg.docs_dir, Path(__file__).parent / 'analysis.md')}")
+        else:
+            print("latency: skipped (needs Debian's chromium and chromium-driver); python -m bench latency runs it")
     return 0
 
 
