@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
 
 # --disable-background-networking & co.: on this closed network Chromium's own
 # connections otherwise hang or are refused many at a time.
@@ -26,3 +27,13 @@ def browser(width: int = 1366, height: int = 768, extra_flags: tuple[str, ...] =
     for flag in (*CHROME_FLAGS, f"--window-size={width},{height}", *extra_flags):
         options.add_argument(flag)
     return webdriver.Chrome(options=options)
+
+
+def wait_for(driver, script: str, timeout: float, what: str, *args, poll: float = 0.02) -> None:
+    """Run `script` in the page until it returns something truthy, or a TimeoutError."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if driver.execute_script(script, *args):
+            return
+        time.sleep(poll)
+    raise TimeoutError(f"waited {timeout:.0f} s for {what}")

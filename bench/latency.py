@@ -206,12 +206,7 @@ class Page:
         return self.d.execute_script(script, *args)
 
     def wait(self, script, timeout, what, *args):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.js(script, *args):
-                return
-            time.sleep(0.02)
-        raise TimeoutError(f"waited {timeout} s for {what}")
+        chrome.wait_for(self.d, script, timeout, what, *args)
 
     def wait_figure(self, container: str, timeout: float = 120) -> None:
         self.wait("var c = document.getElementById(arguments[0]);"

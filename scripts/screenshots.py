@@ -86,12 +86,7 @@ def browser():
 
 
 def wait(driver, script: str, timeout: float, what: str, *args):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if driver.execute_script(script, *args):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+    chrome.wait_for(driver, script, timeout, what, *args, poll=0.2)
 
 
 def settle(driver, container: str, text: str = "", timeout: float = 300):
