@@ -189,13 +189,17 @@ def service_free_cnn():
 @pytest.mark.parametrize("model_id", MODELS)
 def test_stem_smoothgrad_equals_the_general_path(service, model_id, monkeypatch):
     """SmoothGrad through the stem: affine(x + σn) = affine(x) + σ(affine(n) − affine(0)). Used where
-    the stem narrows the input (the MLPs); the CNN keeps the general path, which it equals."""
+    the stem narrows the input (the MNIST MLP); the others keep the general path, which it equals."""
     from explain_core.methods.gradients import SmoothGrad
 
     model = service.torch_model(model_id)
     _, X = _held_out(service, model_id, 10)
     sg = SmoothGrad(model, n_samples=12, seed=5, abs=False)
+    through_stem = []
+    real = gradients.stem_noise_gradients
+    monkeypatch.setattr(gradients, "stem_noise_gradients", lambda *a, **k: through_stem.append(1) or real(*a, **k))
     stem_batch = sg.attribute_batch(X)
+    assert bool(through_stem) == (model_id == "mnist-mlp")   # the stem narrows 784 -> 64; not 30 -> 32, not 16x28x28
     stem_single = [sg.attribute(x) for x in X[:3]]
     explicit = sg.attribute(X[0], target=1)
     monkeypatch.setattr(gradients, "affine_stem", lambda model: None)

@@ -88,10 +88,16 @@ def test_job_action_drives_the_panel(fresh):
     # a bad request: a warning, the start button stays usable
     out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "wine-mlp", [])
     assert "at least one" in text_of(out[2]) and out[5] is False
-    # a good one: polling on, Start disabled while it runs, Cancel shown
-    out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "wine-mlp", ["integrated_gradients"])
-    if jobs.running():
-        assert out[3] is False and out[4] == {} and out[5] is True
+    # a good one (5,000 digits one at a time: still running when the callback returns):
+    # polling on, Start disabled while it runs, Cancel shown
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "mnist-cnn", ["occlusion"])
+    assert out[3] is False and out[4] == {} and out[5] is True
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_CANCEL, "mnist-cnn", ["occlusion"])
+    jobs.wait(60)
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_POLL, "mnist-cnn", ["occlusion"])
+    assert out[3] is True and out[4] == {"display": "none"} and out[5] is False and "Cancelled" in text_of(out[2])
+    # a job that finishes: Done
+    job_action(jobs, TITLES, ids.PRECOMPUTE_START, "wine-mlp", ["integrated_gradients"])
     jobs.wait(120)
     out = job_action(jobs, TITLES, ids.PRECOMPUTE_POLL, "wine-mlp", ["integrated_gradients"])
     assert out[3] is True and out[5] is False and "Done" in text_of(out[2])
