@@ -5,6 +5,7 @@ Never imports torch; everything it shows comes through the service.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dash
@@ -47,6 +48,11 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed
         startup.start()
+
+    @app.server.route("/_glimpse/health")
+    def _health():   # for load balancers, docker compose and the deployment tests
+        status = startup.status()
+        return {"status": "ok", "ready": bool(status.get("ready")), "pid": os.getpid()}
 
     if server_timing:
         timing.install(app, service)
