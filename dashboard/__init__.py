@@ -20,12 +20,16 @@ log = logging.getLogger("glimpse.dashboard")
 
 
 def default_background_manager(service):
-    """Background callbacks (CSV training) as diskcache jobs under the service's cache_dir."""
+    """Background callbacks (CSV training) as jobs in threads of the web process, their
+    progress and results in a diskcache under the service's cache_dir (shared by the
+    workers of one machine). Never a fork: see dashboard/background.py."""
     import diskcache
+
+    from .background import ThreadJobManager
 
     folder = Path(service.settings.cache_dir) / "dash-background"
     folder.mkdir(parents=True, exist_ok=True)
-    return dash.DiskcacheManager(diskcache.Cache(str(folder)))
+    return ThreadJobManager(diskcache.Cache(str(folder)))
 
 
 def create_app(service, background_manager=None, start: bool = True, server_timing: bool = False) -> dash.Dash:

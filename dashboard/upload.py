@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 
 from dash import Input, Output, State, dash_table, dcc, html, no_update
 
 from explain_core.errors import DataError, GlimpseError
 
 from . import ids
+from .background import background_error_message
 from .components import alert, bar_style, progress_bar, register_panel_toggle
+
+log = logging.getLogger("glimpse.upload")
 
 
 # ------------------------------------------------------------------------ plain functions
@@ -95,6 +99,13 @@ def train_csv(service, set_progress, contents, filename, target):
     set_progress((bar_style(1), "Done"))
     return alert(f"Trained {info.title}: held-out accuracy {100 * info.accuracy:.1f}% on {info.n_test:,} rows. "
                  "It is now selected; click a row to explain it.", "success"), model_id
+
+
+def training_failed(error: Exception):
+    """The training callback's outputs when its job failed or its process died: a message
+    in the page (the progress bar closes), the current model kept."""
+    log.error("CSV training job failed: %s", error)
+    return alert(f"Training stopped: {background_error_message(error)}"), no_update
 
 
 def parse_shape(text: str | None) -> tuple[int, ...]:
@@ -198,7 +209,8 @@ def register_callbacks(app, service, background_manager):
                   background=True, manager=background_manager, prevent_initial_call=True, interval=500,
                   progress=[Output(ids.CSV_PROGRESS_BAR, "style"), Output(ids.CSV_PROGRESS_TEXT, "children")],
                   running=[(Output(ids.CSV_TRAIN, "disabled"), True, False),
-                           (Output(ids.CSV_PROGRESS, "style"), {"display": "block"}, {"display": "none"})])
+                           (Output(ids.CSV_PROGRESS, "style"), {"display": "block"}, {"display": "none"})],
+                  on_error=training_failed)
     def _train(set_progress, n_clicks, contents, filename, target):
         return train_csv(service, set_progress, contents, filename, target)
 

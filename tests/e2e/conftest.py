@@ -79,12 +79,14 @@ def free_port() -> int:
 
 @pytest.fixture
 def background_manager(tmp_path):
-    """A fresh DiskcacheManager per test (CSV training runs as a background job)."""
+    """A fresh copy of the app's default manager per test (CSV training runs as a
+    background job in a thread of the server, never a fork)."""
     import diskcache
-    from dash import DiskcacheManager
+
+    from dashboard.background import ThreadJobManager
 
     cache = diskcache.Cache(str(tmp_path / "dash-background"))
-    yield DiskcacheManager(cache)
+    yield ThreadJobManager(cache)
     cache.close()
 
 

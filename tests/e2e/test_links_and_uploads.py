@@ -1,5 +1,5 @@
 """Deep links reopen a view; CSV uploads train a model (a Dash background callback run
-by a DiskcacheManager job) or explain in the page why they cannot."""
+as a job in a thread of the server) or explain in the page why they cannot."""
 from __future__ import annotations
 
 import os
