@@ -24,6 +24,9 @@ class Settings:
     cache_type:   'simple' (in-process), 'filesystem' or 'redis'.
     cache_url:    Redis URL when cache_type == 'redis'.
     seed:         the seed of every split, training run and sampler.
+    jobs:         'thread' runs training and precompute in threads of the web process;
+                  'celery' sends them to Celery workers (redis_url is broker and backend).
+    chunk_size:   samples per precompute task when jobs run on Celery.
     """
 
     data_dir: Path | None = None
@@ -33,6 +36,9 @@ class Settings:
     cache_url: str | None = None
     cache_threshold: int = 20000  # results kept in memory (an IG map is ~7 KB pickled)
     seed: int = 0
+    jobs: str = "thread"          # background work: 'thread' (in the web process) or 'celery'
+    redis_url: str | None = None  # Celery's broker and result backend (GLIMPSE_REDIS_URL)
+    chunk_size: int = 256         # samples per Celery precompute task
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -48,6 +54,16 @@ class Settings:
             kw["cache_type"] = env["GLIMPSE_CACHE_TYPE"]
         if env.get("GLIMPSE_CACHE_URL"):
             kw["cache_url"] = env["GLIMPSE_CACHE_URL"]
+        if env.get("GLIMPSE_JOBS"):
+            kw["jobs"] = env["GLIMPSE_JOBS"].strip().lower()
+        if env.get("GLIMPSE_REDIS_URL"):
+            kw["redis_url"] = env["GLIMPSE_REDIS_URL"]
+        if env.get("GLIMPSE_CHUNK_SIZE"):
+            kw["chunk_size"] = int(env["GLIMPSE_CHUNK_SIZE"])
+        if kw.get("jobs") == "celery" and not env.get("GLIMPSE_CACHE_TYPE"):
+            kw["cache_type"] = "redis"   # workers and web processes must share results
+        if kw.get("cache_type") == "redis" and not kw.get("cache_url") and kw.get("redis_url"):
+            kw["cache_url"] = kw["redis_url"]
         kw.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("data_dir", "model_store", "cache_dir"):
             if key in kw and kw[key] is not None:
