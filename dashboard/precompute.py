@@ -16,7 +16,9 @@ import warnings
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from explain_core import jobs
 from explain_core.errors import GlimpseError
+from explain_core.precompute import check_request
 
 from . import ids
 from .components import alert, bar_style, progress_bar, register_panel_toggle
@@ -27,7 +29,6 @@ DEFAULT_METHODS = ("integrated_gradients",)
 
 STATUS_KEY = "glimpse-precompute:status"
 CANCEL_KEY = "glimpse-precompute:cancel"
-STALE_S = 300.0      # a running job that has not reported for this long is taken as gone
 
 
 class PrecomputeJobs:
@@ -52,9 +53,11 @@ class PrecomputeJobs:
             return mine
         shared = self._shared()
         if shared and shared.get("started", 0) >= mine.get("started", 0):
-            if shared.get("state") == "running" and time.time() - shared.get("updated", 0) > STALE_S:
-                shared.update(state="failed", error="The precompute job stopped reporting (its server process "
-                                                    "may have restarted). What it computed stays cached.")
+            if jobs.is_dead({**shared, "beat": shared.get("updated")}):
+                shared.update(state="failed", finished=shared.get("updated"),
+                              error=f"The server process running the job stopped at {shared.get('done', 0):,} of "
+                                    f"{shared.get('total', 0):,} results; what it computed stays cached. "
+                                    "Start again to finish.")
             return shared
         return mine
 
@@ -70,15 +73,7 @@ class PrecomputeJobs:
 
     def start(self, model_id: str, methods) -> dict:
         """Start a job; a GlimpseError (shown to the user) if one is running or the request is bad."""
-        methods = [m for m in (methods or []) if m]
-        if not model_id:
-            raise GlimpseError("Choose a model first.")
-        if not methods:
-            raise GlimpseError("Choose at least one method to precompute.")
-        known = {m for m, _, _ in self.service.precomputable(model_id)}
-        bad = [m for m in methods if m not in known]
-        if bad:
-            raise GlimpseError(f"Cannot precompute {', '.join(bad)} for this model.")
+        methods = check_request(self.service, model_id, methods)
         if self.running():
             raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
         with self._lock:
@@ -87,7 +82,8 @@ class PrecomputeJobs:
             now = time.time()
             self._status = {"state": "running", "job": f"{os.getpid()}-{now:.6f}", "model_id": model_id,
                             "methods": list(methods), "done": 0, "total": n * len(methods), "samples": n,
-                            "started": now, "updated": now, "counts": None, "error": None, "warning": None}
+                            "started": now, "updated": now, "counts": None, "error": None, "warning": None,
+                            "owner": jobs.owner()}
             self._publish()
             self._thread = threading.Thread(target=self._run, args=(model_id, list(methods), self._status["job"]),
                                             name="glimpse-precompute", daemon=True)
@@ -129,7 +125,7 @@ class PrecomputeJobs:
 
     def _run(self, model_id: str, methods: list[str], job: str) -> None:
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, jobs.Heartbeat(self._set):
                 warnings.simplefilter("always", RuntimeWarning)
                 counts = self.service.precompute(model_id, methods, progress=lambda d, t: self._set(done=d, total=t),
                                                  should_stop=lambda: self._should_stop(job))
@@ -176,7 +172,8 @@ def describe(status: dict, titles: dict) -> tuple[dict, str, object, bool, dict]
     elapsed = (status.get("finished") or time.time()) - status.get("started", time.time())
     text = f"{names}: {done:,} / {total:,} results · {elapsed:.0f} s"
     if state == "running":
-        return bar_style(done / total), text, None, False, shown
+        note = alert(status["warning"], "warning") if status.get("warning") else None
+        return bar_style(done / total), text, note, False, shown
     counts = status.get("counts") or {}
     if state == "failed":
         return bar_style(done / total), text, alert(status.get("error") or "Precompute failed."), True, hidden

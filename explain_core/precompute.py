@@ -147,6 +147,23 @@ def _warn_capacity(cache, adding: int) -> None:
                       RuntimeWarning, stacklevel=3)
 
 
+def check_request(service, model_id, methods) -> list[str]:
+    """The methods of a precompute request from the page, or a GlimpseError that says
+    what is wrong with it (shown to the user)."""
+    from .errors import GlimpseError
+
+    methods = [m for m in (methods or []) if m]
+    if not model_id:
+        raise GlimpseError("Choose a model first.")
+    if not methods:
+        raise GlimpseError("Choose at least one method to precompute.")
+    known = {m for m, _, _ in service.precomputable(model_id)}
+    bad = [m for m in methods if m not in known]
+    if bad:
+        raise GlimpseError(f"Cannot precompute {', '.join(map(str, bad))} for this model.")
+    return methods
+
+
 # ------------------------------------------------------------------------------ CLI helper
 def run_cli(service, model_id: str, methods, batch_size: int = 64, params: dict | None = None) -> dict:
     """`python -m explain_core precompute`: progress on stderr, a summary on stdout."""

@@ -145,12 +145,39 @@ def test_workers_sharing_a_cache_see_one_job_and_can_cancel_it(settings, tmp_pat
     assert b.wait(60)["state"] == "done" and a.status()["model_id"] == "wine-mlp"
 
 
-def test_a_job_that_stopped_reporting_is_not_shown_as_running(fresh, monkeypatch):
+def test_a_job_whose_heartbeat_stopped_is_failed_within_seconds(fresh):
+    """A job silent for a few seconds (its process was killed) is shown as failed, with how
+    far it got, and does not block a new job; one silent for less is still running."""
+    from explain_core.jobs import STALE_S
+
     jobs = PrecomputeJobs(fresh)
-    fresh.cache.set("glimpse-precompute:status", {"state": "running", "job": "x", "started": time.time() - 999,
-                                                  "updated": time.time() - 999, "done": 3, "total": 9,
-                                                  "methods": ["saliency"]})
+    record = {"state": "running", "job": "x", "started": time.time() - 60, "done": 1280, "total": 5000,
+              "methods": ["saliency"], "owner": "elsewhere:1"}
+    fresh.cache.set("glimpse-precompute:status", {**record, "updated": time.time() - STALE_S / 2})
+    assert jobs.status()["state"] == "running"
+    fresh.cache.set("glimpse-precompute:status", {**record, "updated": time.time() - STALE_S - 1})
     status = jobs.status()
-    assert status["state"] == "failed" and "stopped reporting" in status["error"]
-    jobs.start("wine-mlp", ["saliency"])       # not blocked by the stale job
+    assert status["state"] == "failed" and "stopped at 1,280 of 5,000" in status["error"]
+    assert "stays cached" in status["error"]
+    jobs.start("wine-mlp", ["saliency"])       # not blocked by the dead job
     assert jobs.wait(60)["state"] == "done"
+
+
+def test_a_job_whose_owner_process_is_gone_fails_at_once(fresh):
+    """On the owner's host a vanished owner process is noticed before its heartbeat goes stale."""
+    import subprocess
+    import sys
+
+    from explain_core.jobs import owner
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = owner().rpartition(":")[0]
+    fresh.cache.set("glimpse-precompute:status", {"state": "running", "job": "y", "started": time.time(),
+                                                  "updated": time.time(), "done": 3, "total": 9,
+                                                  "methods": ["saliency"], "owner": f"{host}:{dead.pid}"})
+    assert PrecomputeJobs(fresh).status()["state"] == "failed"
+    fresh.cache.set("glimpse-precompute:status", {"state": "running", "job": "y", "started": time.time(),
+                                                  "updated": time.time(), "done": 3, "total": 9,
+                                                  "methods": ["saliency"], "owner": owner()})
+    assert PrecomputeJobs(fresh).status()["state"] == "running"
