@@ -14,7 +14,7 @@ from .config import Settings
 from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
 from .errors import GlimpseError, ParameterError, UnknownIdError
-from .methods.base import check_target, conv_layers, named_layers, resolve_target
+from .methods.base import as_whole, check_target, conv_layers, named_layers, resolve_target, shown
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.store import ModelStore
 from .models.training import TrainProgress, predict_logits
@@ -134,6 +134,8 @@ class ExplanationService:
         return report
 
     def _model(self, model_id: str, progress=None) -> TrainedModel:
+        if not isinstance(model_id, str):
+            raise UnknownIdError(f"Unknown model {shown(model_id)}: model ids are names")
         with self._lock:
             tm = self._models.get(model_id)
             if tm is not None:
@@ -242,12 +244,10 @@ class ExplanationService:
         return table
 
     def _index(self, tm: TrainedModel, sample_id) -> int:
-        try:
-            i = int(sample_id)
-        except (TypeError, ValueError):
-            raise UnknownIdError(f"Unknown sample {sample_id!r}: sample ids are row numbers") from None
-        if not 0 <= i < len(tm.data.X):
-            raise UnknownIdError(f"Unknown sample {sample_id!r}: {tm.model_id} has samples 0..{len(tm.data.X) - 1}")
+        i = as_whole(sample_id)
+        if i is None or not 0 <= i < len(tm.data.X):
+            raise UnknownIdError(f"Unknown sample {shown(sample_id)}: sample ids are row numbers; "
+                                 f"{tm.model_id} has samples 0..{len(tm.data.X) - 1}")
         return i
 
     def sample(self, model_id: str, sample_id) -> Sample:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import math
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -119,12 +121,13 @@ def output_size(model: nn.Module, x: torch.Tensor) -> int:
 
 def check_target(target, n_classes: int) -> int:
     """A target class index in 0..n_classes-1, or a TargetError saying what is allowed."""
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        raise TargetError(f"Target class must be an integer, got {target!r}")
-    if not 0 <= int(target) < n_classes:
+    t = as_whole(target)
+    if t is None:
+        raise TargetError(f"Target class must be a whole number 0..{n_classes - 1}, got {shown(target)}")
+    if not 0 <= t < n_classes:
         raise TargetError(
-            f"Target class {target} is out of range: the model has {n_classes} classes (0..{n_classes - 1})")
-    return int(target)
+            f"Target class {t} is out of range: the model has {n_classes} classes (0..{n_classes - 1})")
+    return t
 
 
 def resolve_target(model: nn.Module, x: torch.Tensor, target: int | None) -> int:
@@ -136,14 +139,68 @@ def resolve_target(model: nn.Module, x: torch.Tensor, target: int | None) -> int
     return check_target(target, int(logits.shape[1]))
 
 
-def check_param(name: str, value, lo=None, hi=None, kind=float):
-    try:
-        v = kind(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a {kind.__name__}, got {value!r}") from None
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
+def shown(value, limit: int = 40) -> str:
+    """repr(value) cut to `limit` characters, for messages about a value someone sent."""
+    r = repr(value)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def as_finite(value) -> int | float | None:
+    """A finite int or float; None for anything else: booleans, NaN, ±inf, text (even
+    "50": a request carries numbers as numbers, and one spelling keeps one cache key),
+    lists."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def as_whole(value) -> int | None:
+    """value as an int when it is a whole finite number (5 or 5.0), else None."""
+    v = as_finite(value)
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else None
     return v
+
+
+def _allowed(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"between {lo} and {hi}"
+    if lo is not None:
+        return f"at least {lo}"
+    return f"at most {hi}" if hi is not None else ""
+
+
+def _kind_error(name: str, what: str, value, lo, hi) -> ParameterError:
+    rng = _allowed(lo, hi)
+    rng = f" {rng}" if rng.startswith("between") else (f" ({rng})" if rng else "")
+    return ParameterError(f"{name} must be {what}{rng}, got {shown(value)}")
+
+
+def check_param(name: str, value, lo=None, hi=None, kind=float):
+    """A parameter as its canonical value (kind int: an int; kind float: a finite float;
+    kind str: text), or a ParameterError naming it and what it allows. Booleans, text,
+    NaN, ±inf, numbers beyond float range and whole-number parameters given a fraction
+    are refused; 50 and 50.0 are one value (and one cache key)."""
+    if kind is str:
+        if not isinstance(value, str) or len(value) > 200:
+            raise ParameterError(f"{name} must be a name (text), got {shown(value)}")
+        return value
+    v = as_whole(value) if kind is int else as_finite(value)
+    what = "a whole number" if kind is int else "a finite number"
+    if v is None:
+        raise _kind_error(name, what, value, lo, hi)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ParameterError(f"{name} must be {_allowed(lo, hi)}, got {shown(value)}")
+    if kind is int:
+        return v
+    try:
+        return float(v) + 0.0   # + 0.0: -0.0 and 0.0 are one value
+    except OverflowError:       # an int beyond float range and no bounds to stop it
+        raise _kind_error(name, what, value, lo, hi) from None
 
 
 CHANNELS_LAST_MIN_ROWS = 32
@@ -185,14 +242,18 @@ def hooks(module_hooks: list[tuple[nn.Module, str, Callable]]) -> Iterator[None]
 
     module_hooks: (module, 'forward' | 'forward_pre' | 'backward', fn).
     Exceptions propagate unchanged (nothing is swallowed).
+    Forward hooks fire only for forwards run by the thread that registered them: other
+    threads (an integrated-gradients map of the same shared model) are neither seen by
+    them nor changed. Full backward hooks change every caller's autograd graph: a method
+    using them must have the model to itself.
     """
     handles = []
     try:
         for module, kind, fn in module_hooks:
             if kind == "forward":
-                handles.append(module.register_forward_hook(fn))
+                handles.append(module.register_forward_hook(_this_thread(fn)))
             elif kind == "forward_pre":
-                handles.append(module.register_forward_pre_hook(fn))
+                handles.append(module.register_forward_pre_hook(_this_thread(fn)))
             elif kind == "backward":
                 handles.append(module.register_full_backward_hook(fn))
             else:
@@ -201,6 +262,16 @@ def hooks(module_hooks: list[tuple[nn.Module, str, Callable]]) -> Iterator[None]
     finally:
         for h in handles:
             h.remove()
+
+
+def _this_thread(fn: Callable) -> Callable:
+    owner = threading.get_ident()
+
+    def hook(*args):
+        if threading.get_ident() == owner:
+            return fn(*args)
+        return None
+    return hook
 
 
 def has_hooks(model: nn.Module) -> bool:

@@ -32,8 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import TargetError
-from .base import Attribution, check_param, forward_rows
+from .base import Attribution, check_param, check_target, forward_rows
 from .segmentation import make_segments
 
 RIDGE_ALPHA = 1.0
@@ -73,14 +72,16 @@ def fit_local_model(Z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, alp
     return coef, intercept, score, local
 
 
+def _width(kernel_width) -> float:
+    """The proximity kernel's width: a positive finite number (NaN would weigh every
+    perturbation NaN and fit nothing)."""
+    return check_param("kernel_width", kernel_width, 1e-6, None, float)
+
+
 def _check_target(target, n_classes: int, first_logits: torch.Tensor) -> int:
     if target is None:
         return int(first_logits.argmax())
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        raise TargetError(f"Target class must be an integer, got {target!r}")
-    if not 0 <= int(target) < n_classes:
-        raise TargetError(f"Target class {target} is out of range: the model has {n_classes} classes (0..{n_classes - 1})")
-    return int(target)
+    return check_target(target, n_classes)
 
 
 def target_probabilities(model: nn.Module, make_batch: Callable[[int, int], np.ndarray], n: int,
@@ -143,7 +144,7 @@ class LimeTabular:
         x = np.asarray(x, dtype=np.float32).reshape(-1)
         n_features = x.size
         mean, scale = self._training_stats(n_features)
-        width = 0.75 * np.sqrt(n_features) if self.kernel_width is None else float(self.kernel_width)
+        width = 0.75 * np.sqrt(n_features) if self.kernel_width is None else _width(self.kernel_width)
 
         rng = np.random.default_rng(self.seed)
         noise = rng.standard_normal((n, n_features))
@@ -188,7 +189,7 @@ class LimeImage:
         image = x if x.ndim == 3 else x.reshape(1, *x.shape[-2:])
         segments = make_segments(image, self.segmentation, int(self.patch))
         n_segments = int(segments.max()) + 1
-        width = 0.25 if self.kernel_width is None else float(self.kernel_width)
+        width = 0.25 if self.kernel_width is None else _width(self.kernel_width)
 
         rng = np.random.default_rng(self.seed)
         masks = rng.integers(0, 2, size=(n, n_segments))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError, UnknownIdError
-from .base import check_param, conv_layers
+from .base import as_finite, check_param, conv_layers, shown
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,35 @@ class Param:
     image_default: Any = None   # a different default for image models, when it matters
 
     def normalise(self, value, is_image: bool):
+        """The canonical value (equal requests, equal cache keys) or a ParameterError
+        naming this parameter and what it allows."""
         if value is None:
             value = self.image_default if (is_image and self.image_default is not None) else self.default
         if value is None:
             return None
         if self.kind is bool:
-            if isinstance(value, str):
-                value = value.lower() in ("1", "true", "yes", "on")
-            return bool(value)
+            return _as_bool(self.name, value)
         if self.choices:
-            if value not in self.choices:
-                raise ParameterError(f"{self.name} must be one of {', '.join(map(str, self.choices))}; got {value!r}")
+            if not isinstance(value, str) or value not in self.choices:
+                raise ParameterError(f"{self.name} must be one of {', '.join(map(str, self.choices))}; "
+                                     f"got {shown(value)}")
             return value
         return check_param(self.name, value, self.lo, self.hi, self.kind)
+
+
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _as_bool(name: str, value) -> bool:
+    """True/False, 1/0 and the words on/off, yes/no, true/false; nothing else."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    number = as_finite(value)
+    if number in (0, 1):
+        return bool(number)
+    raise ParameterError(f"{name} must be true or false, got {shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -94,10 +110,9 @@ GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smo
 
 
 def method_spec(name: str) -> MethodSpec:
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise UnknownIdError(f"Unknown method {name!r}; known: {', '.join(METHODS)}") from None
+    if not isinstance(name, str) or name not in METHODS:
+        raise UnknownIdError(f"Unknown method {shown(name)}; known: {', '.join(METHODS)}")
+    return METHODS[name]
 
 
 def normalise_params(name: str, params: dict, kind: str, model=None) -> dict:
