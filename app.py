@@ -2,6 +2,7 @@
 
     python app.py [--host 127.0.0.1] [--port 8050] [--debug] [--data-dir DIR] [--model-store DIR]
     gunicorn app:server            (settings from GLIMPSE_* environment variables)
+    celery -A app:celery_app worker   (with GLIMPSE_JOBS=celery: training and precompute)
 
 Flags override environment variables (GLIMPSE_HOST, GLIMPSE_PORT, GLIMPSE_DEBUG,
 GLIMPSE_DATA_DIR, GLIMPSE_MODEL_STORE, GLIMPSE_CACHE_DIR, GLIMPSE_CACHE_TYPE, GLIMPSE_CACHE_URL,
@@ -36,10 +37,30 @@ def parse_args(argv=None, env=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def running_as_celery_worker(argv=None) -> bool:
+    argv = sys.argv if argv is None else argv
+    return bool(argv) and os.path.basename(argv[0]).startswith("celery")
+
+
 def build(args: argparse.Namespace | None = None):
+    """(Dash app, Celery app or None). A Celery worker builds the same app (its background
+    callbacks are the worker's tasks) but loads models only when a task needs them: a
+    worker's pool processes are forked from it, and a fork must not follow torch use."""
     args = args or parse_args([])
     settings = Settings.from_env(data_dir=args.data_dir, model_store=args.model_store)
-    return create_app(ExplanationService(settings), server_timing=args.timing)
+    if settings.jobs not in ("thread", "celery"):
+        raise SystemExit(f"GLIMPSE_JOBS={settings.jobs!r}: use 'thread' (default) or 'celery'")
+    worker = running_as_celery_worker()
+    if worker and settings.jobs != "celery":
+        raise SystemExit("A Celery worker needs GLIMPSE_JOBS=celery and GLIMPSE_REDIS_URL (the broker).")
+    service = ExplanationService(settings)
+    celery_app = None
+    if settings.jobs == "celery":
+        from explain_core.celery_jobs import make_celery
+
+        celery_app = make_celery(settings, service)
+    dash_app = create_app(service, server_timing=args.timing, celery_app=celery_app, start=not worker)
+    return dash_app, celery_app
 
 
 def run(dash_app, args: argparse.Namespace) -> None:
@@ -52,7 +73,7 @@ def run(dash_app, args: argparse.Namespace) -> None:
 ARGS = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)   # not one line per request
-app = build(ARGS)
+app, celery_app = build(ARGS)
 server = app.server
 
 if __name__ == "__main__":

@@ -32,10 +32,15 @@ def default_background_manager(service):
     return ThreadJobManager(diskcache.Cache(str(folder)))
 
 
-def create_app(service, background_manager=None, start: bool = True, server_timing: bool = False) -> dash.Dash:
+def create_app(service, background_manager=None, start: bool = True, server_timing: bool = False,
+               celery_app=None) -> dash.Dash:
     """The Dash app for `service`. With start=True the default models begin loading (or,
     on a first start, training) in a background thread at once; the page shows progress.
-    server_timing: a Server-Timing header on every response (dashboard/timing.py)."""
+    server_timing: a Server-Timing header on every response (dashboard/timing.py).
+    celery_app (explain_core.celery_jobs.make_celery): CSV training and precompute run in
+    Celery workers instead of threads of this process."""
+    if celery_app is not None and background_manager is None:
+        background_manager = dash.CeleryManager(celery_app)
     manager = background_manager or default_background_manager(service)
     app = dash.Dash(__name__, title="Glimpse", assets_folder=str(ASSETS), serve_locally=True,
                     background_callback_manager=manager, update_title=None)
@@ -46,7 +51,12 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     for tab in TAB_MODULES:
         tab.register_callbacks(app, service)
     upload.register_callbacks(app, service, manager)
-    jobs = precompute.PrecomputeJobs(service)
+    if celery_app is not None:
+        from explain_core.celery_jobs import CeleryPrecompute
+
+        jobs = CeleryPrecompute(service, celery_app)
+    else:
+        jobs = precompute.PrecomputeJobs(service)
     precompute.register_callbacks(app, service, jobs)
 
     @app.server.before_request
