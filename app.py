@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 
-from dashboard import create_app
+from dashboard import create_app, security
 from explain_core import ExplanationService, Settings
 
 
@@ -65,7 +65,9 @@ def build(args: argparse.Namespace | None = None):
 
 def run(dash_app, args: argparse.Namespace) -> None:
     # no reloader: a second process would train the models a second time
-    dash_app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False)
+    security.warn_if_exposed([(args.host, args.port)])
+    dash_app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False,
+                 request_handler=security.QuietRequestHandler)   # no 'Server: Werkzeug/… Python/…'
 
 
 # Command-line flags when run as a script; environment only when imported (gunicorn's

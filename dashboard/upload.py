@@ -14,7 +14,7 @@ from dash import Input, Output, State, dash_table, dcc, html, no_update
 
 from explain_core.errors import DataError, GlimpseError
 
-from . import ids
+from . import ids, security
 from .background import background_error_message
 from .components import alert, bar_style, progress_bar, register_panel_toggle
 
@@ -85,6 +85,8 @@ def progress_update(p: dict) -> tuple[dict, str]:
 
 def train_csv(service, set_progress, contents, filename, target):
     """(message, new model id or no_update): train a model on the uploaded CSV."""
+    if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS
+        return alert(refused), no_update
     filename = filename or "upload.csv"
     if not target:
         return alert("Choose the target column first.", "warning"), no_update
@@ -136,6 +138,8 @@ def data_options(service) -> list[dict]:
 
 def add_torchscript(service, contents, filename, shape_text, class_names_text, data_from=None):
     """(message, new model id or no_update) for an uploaded TorchScript file."""
+    if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS
+        return alert(refused), no_update
     filename = filename or "model.pt"
     try:
         content = decode_upload(contents, filename)
