@@ -5,7 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask_caching.backends import FileSystemCache, NullCache, RedisCache, SimpleCache
+from flask_caching.backends import FileSystemCache, NullCache, SimpleCache
 
 from .config import Settings
 
@@ -39,11 +39,11 @@ def make_cache(settings: Settings):
         folder = Path(settings.cache_dir) / "results"
         folder.mkdir(parents=True, exist_ok=True)
         return FileSystemCache(str(folder), threshold=settings.cache_threshold * 4, default_timeout=NO_TIMEOUT)
-    if kind == "redis":
-        import redis
+    if kind == "redis":   # Redis while it answers, this process's memory while it does not
+        from .resilient_cache import ResilientCache
 
-        client = redis.from_url(settings.cache_url or "redis://127.0.0.1:6379/0")
-        return RedisCache(host=client, default_timeout=NO_TIMEOUT, key_prefix="glimpse:")
+        local = InProcessCache(threshold=settings.cache_threshold, default_timeout=NO_TIMEOUT)
+        return ResilientCache(settings.cache_url or "redis://127.0.0.1:6379/0", local)
     if kind == "null":
         return NullCache()
     raise ValueError(f"unknown cache type {kind!r} (simple, filesystem, redis, null)")
@@ -54,3 +54,14 @@ def result_key(model_hash: str, sample_key: str, method: str, params: dict) -> s
     blob = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
     digest = hashlib.sha1(blob.encode()).hexdigest()[:16]
     return f"r:{model_hash}:{sample_key}:{method}:{digest}"
+
+
+def cache_status(cache, kind: str) -> dict:
+    """{'shared': bool, 'degraded': bool, 'message': str} for the page: whether results are
+    shared between processes now, and whether a shared cache is missing (Redis down)."""
+    status = getattr(cache, "status", None)
+    if callable(status):
+        return status()
+    shared = kind in ("filesystem", "redis")
+    return {"shared": shared, "degraded": False,
+            "message": f"Results are kept in the {kind} cache" + ("." if shared else " of this server process.")}

@@ -9,11 +9,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cache import make_cache, result_key
+from .cache import cache_status, make_cache, result_key
 from .config import Settings
 from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
 from .errors import GlimpseError, ParameterError, UnknownIdError
+from .fair_compute import FairCompute, current_client
 from .methods.base import as_whole, check_target, conv_layers, named_layers, resolve_target, shown
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.store import ModelStore
@@ -82,7 +83,7 @@ class ExplanationService:
         self._trees: dict[tuple[str, int], object] = {}
         self._lock = threading.RLock()           # guards the dicts above
         self._load_lock = threading.RLock()      # loading or training a model
-        self._compute_locks: dict[str, threading.Lock] = {}  # one model, one computation at a time
+        self.compute = FairCompute()             # who computes now: explain_core/fair_compute.py
         self.stats = {"hits": 0, "misses": 0}
 
     # ------------------------------------------------------------------ data and models
@@ -231,8 +232,7 @@ class ExplanationService:
             table = self._tables.get(model_id)
             if table is not None:
                 return table
-        with self._compute_lock(model_id):
-            logits = predict_logits(tm.module, tm.data.X)
+        logits = predict_logits(tm.module, tm.data.X)   # no hooks: needs no lock
         probs = _softmax(logits)
         is_test = np.zeros(len(tm.data.X), bool)
         is_test[tm.data.test_idx] = True
@@ -274,12 +274,23 @@ class ExplanationService:
         return f"{fp}:{i}"
 
     def _compute_lock(self, model_id: str) -> threading.Lock:
-        """Hooks live on the shared module, so one model computes one thing at a time."""
-        with self._lock:
-            return self._compute_locks.setdefault(model_id, threading.Lock())
+        """Held by methods that put hooks on the shared module (one at a time per model)."""
+        return self.compute.hook_lock(model_id)
+
+    def cache_status(self) -> dict:
+        """{'shared', 'degraded', 'message'}: whether results are shared between processes
+        now; degraded while the Redis cache is down and results stay in this process."""
+        return cache_status(self.cache, self.settings.cache_type)
+
+    def compute_status(self, client: str | None = None) -> dict:
+        """Long computations running and waiting in this process, and `client`'s place."""
+        return self.compute.gate.status(client if client is not None else current_client())
 
     # ------------------------------------------------------------------------ explain
-    def explain(self, model_id: str, sample_id, method: str, target: int | None = None, **params):
+    def explain(self, model_id: str, sample_id, method: str, target: int | None = None,
+                client: str | None = None, **params):
+        """client: who asks (a browser's key), for the per-client limit on expensive methods;
+        None: the one set for the current request (fair_compute.set_client), if any."""
         tm, i, params, keys = self._request(model_id, sample_id, method, target, params)
         for key in keys:
             hit = self.cache.get(key)
@@ -290,20 +301,21 @@ class ExplanationService:
         spec = method_spec(method)
         if spec.needs_target:
             target = self._target(tm, i, target)
-        with self._compute_lock(model_id):
+        with self.compute.same_key(keys[0]):
             hit = self.cache.get(keys[0])  # another thread may have computed it meanwhile
             if hit is not None:
                 self.stats["hits"] += 1
                 self.stats["misses"] -= 1
                 return hit
-            if method == "tree":
-                result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
-            else:
-                result = RUNNERS[method](tm.module, tm.data, tm.data.X[i], target, params)
-        self.cache.set(keys[0], result)
-        if spec.needs_target and keys[0].endswith(":auto"):
-            # the predicted class asked for by number must hit this result too
-            self.cache.set(self._key(tm, i, method, params, target), result)
+            with self.compute.slot(model_id, method, params, tm.data.input_shape, client):
+                if method == "tree":
+                    result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
+                else:
+                    result = RUNNERS[method](tm.module, tm.data, tm.data.X[i], target, params)
+            self.cache.set(keys[0], result)
+            if spec.needs_target and keys[0].endswith(":auto"):
+                # the predicted class asked for by number must hit this result too
+                self.cache.set(self._key(tm, i, method, params, target), result)
         return result
 
     def cached(self, model_id: str, sample_id, method: str, target: int | None = None, **params) -> bool:
