@@ -1,0 +1,127 @@
+"""Long work under a real deployment, driven from headless Chromium:
+`gunicorn app:server -w 2` with the default job runner (threads of the web process), and
+with Celery workers and Redis (GLIMPSE_JOBS=celery).
+
+The first test is the fork hang's reproduction: a worker that has run torch (every worker
+computes the default explanation when it starts, and the page shows one) trains on a CSV.
+With Dash's DiskcacheManager the job was a fork of that worker and hung in a futex for ever.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import numpy as np
+import pytest
+
+from dashboard import ids
+from explain_core.uploads import uploads_root
+from tests.deploy.conftest import CeleryWorker, Gunicorn, Redis, base_env, http_get, wait_until
+from tests.e2e.test_links_and_uploads import open_upload_panel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def csv_table(tmp_path, service):
+    """A generated 6,000 x 40 table, unique to this run (so Train really trains). Its size
+    matters: evaluating 1,000 rows x 40 features is one op above torch's parallel grain
+    (32,768 elements), the kind of op that hung in a fork of a worker that ran torch."""
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=6000, n_features=40, n_informative=8, random_state=uuid.uuid4().int % 9999)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(40)]).round(4)
+    df["label"] = np.where(y == 1, "yes", "no")
+    path = tmp_path / "cells.csv"
+    df.to_csv(path, index=False)
+    before = {p.name for p in uploads_root(service.store).glob("csv-*")}
+    yield path
+    for p in uploads_root(service.store).glob("csv-*"):
+        if p.name not in before:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def both_workers_ready(url: str, timeout: float = 120) -> set[int]:
+    """Ask until two different worker processes say they are ready (each then computes
+    the default explanation: torch has run in both)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: set[int] = set()
+
+    def probe():
+        with ThreadPoolExecutor(4) as pool:
+            for status, _, body in pool.map(lambda _: http_get(url + "/_glimpse/health", timeout=10), range(4)):
+                if status == 200 and b'"ready":true' in body.replace(b" ", b""):
+                    seen.add(int(body.split(b'"pid":')[1].split(b",")[0].split(b"}")[0]))
+        return len(seen) >= 2
+    wait_until(probe, timeout, "two ready gunicorn workers", interval=0.5)
+    return seen
+
+
+def open_page(dash_duo, service, url):
+    from tests.e2e import helpers
+
+    page = helpers.Page(dash_duo, service)
+    dash_duo.server_url = url
+    page.open()
+    return page
+
+
+def train_in_page(page, csv_path, timeout=180):
+    open_upload_panel(page)
+    page.upload(ids.CSV_UPLOAD, csv_path)
+    page.until(lambda: "6,000 rows" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
+    page.choose(ids.CSV_TARGET, "label")
+    train = page.duo.find_element(f"#{ids.CSV_TRAIN}")
+    page.until(lambda: train.get_attribute("disabled") is None, 10, "the Train button")
+    train.click()
+    page.until(lambda: "Trained" in page.text(ids.CSV_MESSAGE) or "stopped" in page.text(ids.CSV_MESSAGE),
+               timeout, "the training to finish")
+    assert "Trained cells.csv → label" in page.text(ids.CSV_MESSAGE), page.text(ids.CSV_MESSAGE)
+    page.until(lambda: page.model_label().startswith("cells.csv → label"), 60, "the new model selected")
+
+
+def test_csv_training_finishes_under_gunicorn_after_an_explanation(dash_duo, service, tmp_path, csv_table):
+    """One worker, so the explanation is surely computed by the process (and thread: a sync
+    worker serves requests in its main thread, where OpenMP's pool then lives) that
+    receives Train. The old DiskcacheManager fork hung here."""
+    server = Gunicorn(tmp_path, base_env(GLIMPSE_CACHE_TYPE="simple"), workers=1).start()
+    try:
+        page = open_page(dash_duo, service, server.url)
+        other = next(i for i in page.thumb_ids() if i != page.sample_id())
+        page.select_sample(other)    # not the warm default view: computed now, in the request
+        page.wait_figures(ids.output(ids.TAB_GRADIENTS),
+                          lambda f: f[0]["title"].startswith("Integrated") and page.sample_id() == other, 60)
+        train_in_page(page, csv_table)
+        assert server.proc.alive()
+        assert "Traceback" not in server.proc.log(), server.proc.log()
+    finally:
+        server.stop()
+
+
+def test_training_and_precompute_run_on_celery_workers(dash_duo, service, tmp_path, csv_table):
+    redis = Redis(tmp_path).start()
+    env = base_env(GLIMPSE_JOBS="celery", GLIMPSE_REDIS_URL=redis.url, GLIMPSE_CHUNK_SIZE=256)
+    workers = [CeleryWorker(tmp_path, env, f"w{i}").start() for i in (1, 2)]
+    server = Gunicorn(tmp_path, env).start()
+    try:
+        page = open_page(dash_duo, service, server.url)
+        train_in_page(page, csv_table)
+        # the model was trained by a Celery task (Dash's CeleryManager), not in a web process
+        assert any("Task background_callback_" in w.proc.log() and "succeeded" in w.proc.log() for w in workers), \
+            [w.proc.log() for w in workers]
+
+        page.click(f"#{ids.PRECOMPUTE_TOGGLE}")
+        page.until(lambda: "Integrated gradients" in page.text(ids.PRECOMPUTE_METHODS), 20, "the method choices")
+        page.click(f"#{ids.PRECOMPUTE_START}")
+        page.until(lambda: "Done" in page.text(ids.PRECOMPUTE_MESSAGE), 180, "the precompute job to finish")
+        assert "6,000 samples" in page.text(ids.PRECOMPUTE_MESSAGE)
+        chunks = [w.proc.log().count("Task glimpse.precompute_chunk") for w in workers]
+        assert all(chunks), chunks      # 6,000 rows in parts of 256: both workers took some
+        page.assert_clean()
+    finally:
+        server.stop()
+        for w in workers:
+            w.stop()
+        redis.stop()
