@@ -18,11 +18,12 @@ X-Content-Type-Options and Referrer-Policy (Flask-Talisman).
 """
 from __future__ import annotations
 
-import io
+import inspect
 import ipaddress
 import logging
 import math
 import os
+import tempfile
 from dataclasses import dataclass
 
 import flask
@@ -123,19 +124,28 @@ def upload_refusal(env=None) -> str | None:
 
 
 # ------------------------------------------------------------------ the request gate
-def _buffer_chunked_body(environ, limit: int) -> None:
-    """A chunked body (no Content-Length) read up to the limit: werkzeug would cut it
-    silently at MAX_CONTENT_LENGTH instead of refusing it."""
-    stream, body = environ["wsgi.input"], bytearray()
-    while len(body) <= limit:
-        piece = stream.read(min(2**16, limit + 1 - len(body)))
+def _spool_chunked_body(environ, limit: int) -> None:
+    """A chunked body (no Content-Length) copied to a temporary file up to the limit, then
+    refused or served from there: werkzeug would cut it silently at MAX_CONTENT_LENGTH, and
+    holding it in memory would let a client grow a worker by the limit at no cost."""
+    stream, spool, size = environ["wsgi.input"], tempfile.SpooledTemporaryFile(max_size=2**20), 0
+    while size <= limit:
+        piece = stream.read(min(2**16, limit + 1 - size))
         if not piece:
             break
-        body += piece
-    if len(body) > limit:
+        spool.write(piece)
+        size += len(piece)
+    if size > limit:
+        spool.close()
         raise RequestEntityTooLarge()
-    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    spool.seek(0)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = spool, str(size)
     environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+    @flask.after_this_request
+    def _close(response):
+        response.call_on_close(spool.close)
+        return response
 
 
 def _gate(login, limit: int):
@@ -152,7 +162,7 @@ def _gate(login, limit: int):
         if user:
             flask.g.glimpse_user = req.environ[USER_ENVIRON] = user
         if "chunked" in req.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            _buffer_chunked_body(req.environ, limit)
+            _spool_chunked_body(req.environ, limit)
         return None
     return gate
 
@@ -177,6 +187,20 @@ def _headers(app, settings: SecuritySettings) -> None:
     for rule in server.url_map.iter_rules():       # load balancers probe over plain http
         if rule.rule in PUBLIC_PATHS:
             server.view_functions[rule.endpoint].talisman_view_options = {"force_https": False}
+
+
+def _no_version_check(app) -> None:
+    """Dash's dev tools (debug) ask dash-version.plotly.com for updates from the page,
+    telling it the versions in use; the CSP blocks that, so it is not asked."""
+    enable = app.enable_dev_tools
+    signature = inspect.signature(enable)
+
+    def enable_dev_tools(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        if bound.arguments.get("dev_tools_disable_version_check") is None:
+            bound.arguments["dev_tools_disable_version_check"] = True
+        return enable(*bound.args, **bound.kwargs)
+    app.enable_dev_tools = enable_dev_tools
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -223,6 +247,7 @@ def install(app, settings_or_env=None) -> SecuritySettings:
     message = too_large_message(settings)
     server.register_error_handler(413, lambda e: flask.Response(message + "\n", 413, mimetype="text/plain"))
     _headers(app, settings)
+    _no_version_check(app)
     if settings.uploaders is not None and not settings.login_on:
         log.warning("GLIMPSE_UPLOADERS is set but login is off: nobody can add models.")
     app.glimpse_login = login
