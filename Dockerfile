@@ -1,7 +1,12 @@
 # Glimpse: the dashboard under gunicorn, CPU only.
 #
 #   docker build -t glimpse .
-#   docker run -p 8050:8050 -v glimpse-data:/data glimpse
+#   docker run -p 127.0.0.1:8050:8050 -v glimpse-data:/data glimpse
+#
+# Publish on the host's loopback (as above) unless a login is configured
+# (-e GLIMPSE_USERS=alice:secret, or GLIMPSE_USERS_FILE / GLIMPSE_OIDC_ISSUER): inside the
+# container the app must bind 0.0.0.0, and it logs a warning that it has no login.
+# For a team (Celery workers and Redis): docker-compose.yml.
 #
 # Models and caches live under /data (a volume): models trained on an upload survive a
 # restart, and the two gunicorn workers share one result cache there.
@@ -25,7 +30,7 @@ COPY requirements.txt .
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
  && pip install -r requirements.txt
 
-COPY app.py ./
+COPY app.py gunicorn.conf.py ./
 COPY explain_core ./explain_core
 COPY dashboard ./dashboard
 COPY assets ./assets
