@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from explain_core.errors import GlimpseError
 
-from . import ids
+from . import ids, validate
 from .components import alert, bar_style, note
 from .sample_info import model_card, model_options, sample_panel, target_options
 from .samples import Filters, browse, selected_row_style, selection_ring
@@ -121,6 +121,9 @@ def register_callbacks(app, service, startup, thumbs):
         state, applied, search, true_c, pred_c, flags, sort_by = rest[-7:]
         if not ready or search is None:
             raise PreventUpdate
+        search = validate.text(search, "The page address (?model=…&sample=…)")
+        state = validate.selection(service, state) if state else state
+        flags, sort_by = validate.flags(flags), validate.sort_by(sort_by)
         value = ctx.triggered[0]["value"] if ctx.triggered else None
         out = select(service, ctx.triggered_id, value, state, applied, search,
                      Filters.from_inputs(true_c, pred_c, flags), sort_by, flags)
@@ -164,7 +167,7 @@ def register_callbacks(app, service, startup, thumbs):
     def _on_model(model_id, true_c, pred_c, sort_by):
         if not model_id:
             raise PreventUpdate
-        info = service.model_info(model_id)
+        info = service.model_info(validate.model_id(model_id))
         classes = class_filter_options(info)
 
         def clear(value, empty):   # writing an unchanged value would still re-page the browser
@@ -183,6 +186,8 @@ def register_callbacks(app, service, startup, thumbs):
     def _browser(_follow, true_c, pred_c, flags, sort_by, _prev, _next, state, page):
         if not state:
             raise PreventUpdate
+        state, sort_by = validate.selection(service, state), validate.sort_by(sort_by)
+        page = validate.whole(page, "The browser page", default=0)
         fired = {t["prop_id"].split(".")[0] for t in ctx.triggered}
         trigger = ids.FOLLOW if ids.FOLLOW in fired else ctx.triggered_id   # a new selection wins: show it
         return browser_outputs(service, thumbs, state, Filters.from_inputs(true_c, pred_c, flags), sort_by, page,
@@ -193,6 +198,7 @@ def register_callbacks(app, service, startup, thumbs):
         if not state:
             raise PreventUpdate
         try:
+            state = validate.selection(service, state)
             return sample_panel(service, thumbs, state["model"], state["sample"])
         except GlimpseError as e:
             return alert(str(e)), no_update

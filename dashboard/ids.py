@@ -13,6 +13,7 @@ STARTUP_INTERVAL = "startup-interval"
 MAIN = "main"                        # everything else; hidden until READY
 MODEL = "model-id"                   # dcc.Store: the selected model id (changes only with the model)
 TAB_KEYS = "tab-keys"                # dcc.Store [[tab, [what its view holds]], ...] for the clientside router
+PAGE_MESSAGE = "page-message"        # a refused request or a failed callback says so here (dashboard/errors.py)
 
 # header
 HEADER_CONTROLS = "header-controls"   # model picker, card and upload button; shown once READY
@@ -126,3 +127,7 @@ PRECOMPUTE_TEXT = "precompute-text"
 PRECOMPUTE_MESSAGE = "precompute-message"
 PRECOMPUTE_NOTE = "precompute-note"
 PRECOMPUTE_POLL = "precompute-poll"          # dcc.Interval, enabled while a job runs
+
+# server status (dashboard/server_status.py)
+SERVER_NOTICE = "server-notice"              # header notice: shared cache down, a queued long computation
+SERVER_POLL = "server-poll"                  # dcc.Interval that refreshes it

@@ -20,7 +20,7 @@ from explain_core import jobs
 from explain_core.errors import GlimpseError
 from explain_core.precompute import check_request
 
-from . import ids
+from . import ids, validate
 from .components import alert, bar_style, progress_bar, register_panel_toggle
 
 log = logging.getLogger("glimpse.precompute")
@@ -222,7 +222,7 @@ def register_callbacks(app, service, jobs: PrecomputeJobs):
     def _options(model_id):
         if not model_id:
             raise PreventUpdate
-        return method_options(service, model_id), cache_note(service)
+        return method_options(service, validate.model_id(model_id)), cache_note(service)
 
     @app.callback(Output(ids.PRECOMPUTE_BAR, "style"), Output(ids.PRECOMPUTE_TEXT, "children"),
                   Output(ids.PRECOMPUTE_MESSAGE, "children"), Output(ids.PRECOMPUTE_POLL, "disabled"),
@@ -231,6 +231,7 @@ def register_callbacks(app, service, jobs: PrecomputeJobs):
                   Input(ids.PRECOMPUTE_POLL, "n_intervals"), Input(ids.PRECOMPUTE_TOGGLE, "n_clicks"),
                   State(ids.MODEL, "data"), State(ids.PRECOMPUTE_METHODS, "value"), prevent_initial_call=True)
     def _job(start, cancel, tick, opened, model_id, methods):
+        model_id, methods = validate.optional_model_id(model_id), validate.names(methods, "The methods to precompute")
         return job_action(jobs, titles, ctx.triggered_id, model_id, methods)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import ids
+from . import ids, validate
 from .components import GRAPH_CONFIG
 from .figures.samples import probability_figure
 
@@ -55,9 +55,8 @@ def target_options(info) -> list[dict]:
 
 def target_value(value) -> int | None:
     """The picker's value as explain()'s target: None means the predicted class."""
-    if value in (None, ids.PREDICTED, ""):
-        return None
-    return int(value)
+    value = validate.target(value)
+    return None if value in (None, ids.PREDICTED, "") else value
 
 
 def model_card(info):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from dash import dash_table, dcc, html
 
-from . import ids
+from . import ids, validate
 from .figures.samples import digit_thumbnail_uri
 
 GRID_COLUMNS = 8
@@ -31,12 +31,10 @@ class Filters:
 
     @classmethod
     def from_inputs(cls, true_class, pred_class, flags) -> "Filters":
-        flags = flags or ()
-        return cls(_as_class(true_class), _as_class(pred_class), ids.MISCLASSIFIED in flags, ids.HELD_OUT in flags)
-
-
-def _as_class(v):
-    return None if v in (None, "", "all") else int(v)
+        flags = validate.flags(flags)
+        return cls(validate.class_filter(true_class, "The true-class filter"),
+                   validate.class_filter(pred_class, "The predicted-class filter"),
+                   ids.MISCLASSIFIED in flags, ids.HELD_OUT in flags)
 
 
 # ------------------------------------------------------------------------ what to list

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ids
+from . import ids, validate
 from .components import alert
 from .samples import Filters, first_held_out, ordered_ids, step
 from .urls import parse_search
@@ -68,10 +68,11 @@ def after_click(service, trigger, value, state: dict, filters: Filters, sort_by=
     """
     model, sample = state["model"], state["sample"]
     if trigger == ids.MODEL_SELECT or trigger in (ids.CSV_ADDED, ids.TS_ADDED):
+        value = validate.optional_model_id(value)
         if not value or value == model:
             return None
         return start_of(service, value)
-    if trigger not in (ids.SAMPLE_PREV, ids.SAMPLE_NEXT) or not value:
+    if trigger not in (ids.SAMPLE_PREV, ids.SAMPLE_NEXT) or not validate.clicks(value, "prev/next clicks"):
         return None
     listed = ordered_ids(service, model, filters, sort_by)
     new = step(listed, sample, -1 if trigger == ids.SAMPLE_PREV else 1)

@@ -24,8 +24,8 @@ log = logging.getLogger("glimpse.upload")
 # ------------------------------------------------------------------------ plain functions
 def decode_upload(contents: str | None, filename: str | None = None) -> bytes:
     """Bytes of a dcc.Upload value ('data:<type>;base64,<data>')."""
-    name = filename or "the file"
-    if not contents:
+    name = filename if isinstance(filename, str) and filename else "the file"
+    if not isinstance(contents, str) or not contents:   # a forged request may send anything
         raise DataError(f"No file content received for {name}.")
     try:
         _, data = contents.split(",", 1)
@@ -112,7 +112,7 @@ def training_failed(error: Exception):
 
 def parse_shape(text: str | None) -> tuple[int, ...]:
     """'1,28,28' / '1x28x28' / '(30,)' -> a shape tuple of positive ints."""
-    raw = (text or "").replace("x", ",").replace("×", ",").strip("()[] ")
+    raw = (text if isinstance(text, str) else "").replace("x", ",").replace("×", ",").strip("()[] ")
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     try:
         shape = tuple(int(p) for p in parts)
@@ -125,7 +125,7 @@ def parse_shape(text: str | None) -> tuple[int, ...]:
 
 
 def parse_class_names(text: str | None) -> tuple[str, ...] | None:
-    names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+    names = tuple(n.strip() for n in (text if isinstance(text, str) else "").split(",") if n.strip())
     return names or None
 
 

@@ -22,7 +22,8 @@ class Link:
 
 def parse_search(search: str | None, method_names=()) -> Link:
     """Read a location.search string; unknown tabs/methods and non-numeric samples become None."""
-    q = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    text = search if isinstance(search, str) else ""
+    q = parse_qs(text.lstrip("?"), keep_blank_values=False)
 
     def first(key):
         values = q.get(key)

@@ -9,7 +9,7 @@ for the hidden tabs, and going back to a tab that is up to date asks the server 
 from dash import dcc, html
 from dash.exceptions import PreventUpdate
 
-from .. import ids
+from .. import ids, validate
 
 
 def panel(tab: str, title: str, caption: str, controls: list):
@@ -29,6 +29,13 @@ def require_visible(tab_value: str, tab: str, view) -> None:
     callback before the tab has a view."""
     if tab_value != tab or not view:
         raise PreventUpdate
+
+
+def visible_view(service, tab_value: str, tab: str, view, keys) -> dict:
+    """The tab's view when the tab is shown (else PreventUpdate), checked: its model
+    exists, its sample is one of the model's rows, its target a class number."""
+    require_visible(tab_value, tab, view)
+    return validate.selection(service, view, keys, what=f"{tab} tab's view")
 
 
 def layer_choice(layers, wanted, fallback_first=True):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from .. import ids
+from .. import ids, validate
 from ..components import graph, redraw, shows_errors
 from ..figures.activations import layer_activation_figure
-from . import layer_choice, panel, require_visible
+from . import layer_choice, panel, visible_view
 
 TAB = ids.TAB_ACTIVATIONS
 VIEW = ("model", "sample")
@@ -46,7 +46,7 @@ def register_callbacks(app, service):
                   Input(ids.view(TAB), "data"), Input(ids.ACT_LAYER, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, layer, tab, drawn):
-        require_visible(tab, TAB, view)
+        view, layer = visible_view(service, tab, TAB, view, VIEW), validate.name(layer, "layer")
         return redraw(render(service, view["model"], view["sample"], layer), drawn)
 
     @app.callback(Output(ids.ACT_LAYER, "options"), Output(ids.ACT_LAYER, "value"),
@@ -54,5 +54,5 @@ def register_callbacks(app, service):
     def _layers(model_id):
         if not model_id:   # no model before the models are ready
             raise PreventUpdate
-        info = service.model_info(model_id)
+        info = service.model_info(validate.model_id(model_id))
         return layer_options(info), default_layer(info)

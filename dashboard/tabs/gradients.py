@@ -7,12 +7,12 @@ from dash.exceptions import PreventUpdate
 
 from explain_core.methods.registry import METHODS
 
-from .. import ids
+from .. import ids, validate
 from ..components import graph, note, redraw, shows_errors
 from ..figures.attribution import attribution_figure
 from ..params import collect_params, param_controls
 from ..sample_info import target_value
-from . import panel, require_visible
+from . import panel, visible_view
 
 TAB = ids.TAB_GRADIENTS
 VIEW = ("model", "sample", "target")
@@ -124,10 +124,14 @@ def register_callbacks(app, service):
                   State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, method_a, values_a, method_b, values_b, ids_a, ids_b, tab, drawn):
-        require_visible(tab, TAB, view)
+        view = visible_view(service, tab, TAB, view, VIEW)
         specs = service.methods()
-        if method_a not in specs:   # the dropdown is between option lists (a model switch)
+        if method_a is None:   # the dropdown is between option lists (a model switch)
             raise PreventUpdate
+        method_a = validate.choice(method_a, METHOD_NAMES, "method")
+        method_b = validate.choice(method_b, (ids.NO_METHOD,) + METHOD_NAMES, "compare-with method")
+        ids_a, values_a = validate.param_controls(ids_a, values_a, "first map's")
+        ids_b, values_b = validate.param_controls(ids_b, values_b, "second map's")
         info = service.model_info(view["model"])
         if not controls_ready(specs[method_a], info, ids_a) or (method_b in specs and
                                                                 not controls_ready(specs[method_b], info, ids_b)):
@@ -144,7 +148,8 @@ def register_callbacks(app, service):
                   Input(ids.MODEL, "data"), State(ids.METHOD_A, "value"), State(ids.METHOD_B, "value"),
                   prevent_initial_call=True)
     def _methods(model_id, method_a, method_b):
-        info = service.model_info(model_id)
+        info = service.model_info(validate.model_id(model_id))
+        method_a, method_b = validate.name(method_a, "method"), validate.name(method_b, "compare-with method")
         a, b = method_options(service, info), compare_options(service, info)
         return (a, b) + kept_methods(method_a, method_b, {o["value"] for o in b})
 
@@ -152,6 +157,7 @@ def register_callbacks(app, service):
         @app.callback(Output(out_id, "children"), Input(method_id, "value"), Input(ids.MODEL, "data"))
         def _params(method, model_id, slot=slot):
             specs = service.methods()
+            method = validate.choice(method, (ids.NO_METHOD,) + METHOD_NAMES, "method")
             if not model_id or method not in specs:
                 return []
-            return param_controls(slot, specs[method], service.model_info(model_id))
+            return param_controls(slot, specs[method], service.model_info(validate.model_id(model_id)))

@@ -7,7 +7,7 @@ from .. import ids
 from ..components import graph, note, redraw, shows_errors
 from ..figures.lime import lime_figure
 from ..sample_info import target_value
-from . import panel, require_visible
+from . import panel, visible_view
 
 TAB = ids.TAB_LIME
 VIEW = ("model", "sample", "target")
@@ -57,6 +57,6 @@ def register_callbacks(app, service):
                   Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, n_samples, kernel_width, tab, drawn):
-        require_visible(tab, TAB, view)
+        view = visible_view(service, tab, TAB, view, VIEW)   # the numbers: checked by the engine (named)
         return redraw(render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width),
                       drawn)

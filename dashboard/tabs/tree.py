@@ -6,7 +6,7 @@ from dash import Input, Output, State, dcc, html
 from .. import ids
 from ..components import graph, redraw, shows_errors
 from ..figures.tree import tree_figure
-from . import panel, require_visible
+from . import panel, visible_view
 
 TAB = ids.TAB_TREE
 VIEW = ("model", "sample")
@@ -32,7 +32,7 @@ def _stat(label, value, title="", cls=""):
 
 @shows_errors
 def render(service, model_id: str, sample_id: int, depth=None):
-    params = {} if depth in (None, "") else {"max_depth": int(depth)}
+    params = {} if depth in (None, "") else {"max_depth": depth}   # checked by the engine, by name
     result = service.explain(model_id, sample_id, "tree", **params)
     rules = html.Details([html.Summary("Rules as text"), html.Pre(result.rules, className="rules")],
                          className="rules-box")
@@ -53,5 +53,5 @@ def register_callbacks(app, service):
                   Input(ids.view(TAB), "data"), Input(ids.TREE_DEPTH, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, depth, tab, drawn):
-        require_visible(tab, TAB, view)
+        view = visible_view(service, tab, TAB, view, VIEW)
         return redraw(render(service, view["model"], view["sample"], depth), drawn)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from .. import ids
+from .. import ids, validate
 from ..components import graph, redraw, shows_errors
 from ..figures.weights import layer_weights_figure
-from . import layer_choice, panel, require_visible
+from . import layer_choice, panel, visible_view
 
 TAB = ids.TAB_WEIGHTS
 VIEW = ("model",)
@@ -39,7 +39,7 @@ def register_callbacks(app, service):
                   Input(ids.view(TAB), "data"), Input(ids.WEIGHT_LAYER, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, layer, tab, drawn):
-        require_visible(tab, TAB, view)
+        view, layer = visible_view(service, tab, TAB, view, VIEW), validate.name(layer, "layer")
         return redraw(render(service, view["model"], layer), drawn)
 
     @app.callback(Output(ids.WEIGHT_LAYER, "options"), Output(ids.WEIGHT_LAYER, "value"),
@@ -47,5 +47,5 @@ def register_callbacks(app, service):
     def _layers(model_id):
         if not model_id:   # no model before the models are ready
             raise PreventUpdate
-        options = layer_options(service.model_info(model_id))
+        options = layer_options(service.model_info(validate.model_id(model_id)))
         return options, options[0]["value"] if options else None
