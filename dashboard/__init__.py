@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dash
 
-from . import callbacks, precompute, security, timing, upload
+from . import callbacks, errors, precompute, security, timing, upload
 from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
@@ -71,6 +71,7 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     if server_timing:
         timing.install(app, service)
     security.install(app)   # request size limit, security headers, optional login
+    errors.install(app)     # failed callbacks: a message in the page; malformed requests: 400, not 500
 
     app.glimpse_service = service
     app.glimpse_startup = startup
