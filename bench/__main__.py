@@ -9,6 +9,8 @@
     python -m bench profile --case lime      cProfile of ours and each peer on one case
     python -m bench latency --clicks 5       the dashboard in headless Chromium (bench/latency.py; its own
                                              options: python -m bench latency --help)
+    python -m bench load --seconds 60        20 users and a LIME flood against gunicorn -w 2 (bench/load.py)
+    python -m bench fairness                 an uncached IG map while two clients run LIME at 20,000 samples
     python -m bench all --tiny --out /tmp/b --docs /tmp/b   smallest sizes (what the smoke test runs)
 """
 from __future__ import annotations
@@ -114,6 +116,10 @@ def main(argv=None) -> int:
         from .latency import main as latency_main
 
         return latency_main(argv[1:])
+    if argv[:1] in (["load"], ["fairness"]):   # their own options (python -m bench load --help)
+        from importlib import import_module
+
+        return import_module(f".{argv[0]}", __package__).main(argv[1:])
     command, cfg, args = parse(argv)
     if command == "profile":
         from .profile import profile_case

@@ -1,0 +1,267 @@
+"""A bounded load test through the page's own callback requests.
+
+    python -m bench load [--users 20] [--seconds 60] [--threads 4] [--no-flood]
+                         [--url http://127.0.0.1:8050] [--model-store DIR]
+                         [--out bench/results/load.json]
+
+Without --url it starts its own redis-server (when installed; else a filesystem cache)
+and `gunicorn app:server -w 2 --threads N` on free loopback ports, over the model store
+(default: GLIMPSE_MODEL_STORE or ./.glimpse/models; a store without models trains them).
+
+Every user is a thread with its own cookie session that POSTs /_dash-update-component
+with the bodies the page sends when a thumbnail is clicked on the gradient-maps tab
+(integrated gradients or saliency) or on the LIME tab:
+  cached    a click on one of the samples every user viewed in the warm-up
+  uncached  a click on a sample nobody viewed yet (a cheap gradient map computed now)
+  flood     one user sending LIME at its maximum, 20,000 perturbed samples, back to back
+Users wait 0.1-0.5 s between clicks. Reported: requests, HTTP errors (>= 500, other
+>= 400, no answer), answers that carry a message instead of a figure, and p50/p95/max of
+each kind.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import requests
+
+from dashboard import ids
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "mnist-cnn"
+GRADIENT_PARAMS = {"integrated_gradients": {"n_steps": 50, "baseline": "zero", "rule": "gausslegendre"},
+                   "saliency": {"abs": ["on"]}}
+FLOOD_SAMPLES = 20000
+WARM_SAMPLES = tuple(range(4000, 4012))        # the cached clicks: viewed once before timing starts
+TARGETS_MS = {"cached": 300, "uncached": 1000}
+
+
+# ---------------------------------------------------------------------- request bodies
+def _io(cid, prop, value=None):
+    return {"id": cid, "property": prop, "value": value}
+
+
+def gradient_body(model: str, sample: int, method: str, drawn=None) -> dict:
+    """The gradient-maps tab's render callback for `sample` (as the page sends it)."""
+    tab = ids.TAB_GRADIENTS
+    controls = [{"type": ids.PARAM, "slot": "a", "method": method, "name": k} for k in GRADIENT_PARAMS[method]]
+    return {
+        "output": f"..{ids.output(tab)}.children...{ids.drawn(tab)}.data..",
+        "outputs": [{"id": ids.output(tab), "property": "children"}, {"id": ids.drawn(tab), "property": "data"}],
+        "inputs": [_io(ids.view(tab), "data", {"model": model, "sample": sample, "target": None}),
+                   _io(ids.METHOD_A, "value", method),
+                   [_io(c, "value", GRADIENT_PARAMS[method][c["name"]]) for c in controls],
+                   _io(ids.METHOD_B, "value", ids.NO_METHOD), []],
+        "state": [[_io(c, "id", c) for c in controls], [], _io(ids.TABS, "value", tab), _io(ids.drawn(tab), "data", drawn)],
+        "changedPropIds": [f"{ids.view(tab)}.data"],
+    }
+
+
+def lime_body(model: str, sample: int, n_samples: int, drawn=None) -> dict:
+    tab = ids.TAB_LIME
+    return {
+        "output": f"..{ids.output(tab)}.children...{ids.drawn(tab)}.data..",
+        "outputs": [{"id": ids.output(tab), "property": "children"}, {"id": ids.drawn(tab), "property": "data"}],
+        "inputs": [_io(ids.view(tab), "data", {"model": model, "sample": sample, "target": None}),
+                   _io(ids.LIME_SAMPLES, "value", n_samples), _io(ids.LIME_KERNEL, "value", None)],
+        "state": [_io(ids.TABS, "value", tab), _io(ids.drawn(tab), "data", drawn)],
+        "changedPropIds": [f"{ids.view(tab)}.data"],
+    }
+
+
+# ---------------------------------------------------------------------- the users
+@dataclass
+class Tally:
+    times: dict = field(default_factory=lambda: {"cached": [], "uncached": [], "flood": []})
+    errors: dict = field(default_factory=lambda: {"5xx": 0, "4xx": 0, "no_answer": 0})
+    messages: list = field(default_factory=list)     # answers with an alert instead of a figure
+    statuses: dict = field(default_factory=dict)
+    answered: list = field(default_factory=list)       # (time.monotonic() at the answer, status)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float, status: int | None, text: str) -> None:
+        with self.lock:
+            self.answered.append((time.monotonic(), status))
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            if status is None:
+                self.errors["no_answer"] += 1
+            elif status >= 500:
+                self.errors["5xx"] += 1
+            elif status >= 400:
+                self.errors["4xx"] += 1
+            else:
+                self.times[kind].append(seconds)
+                if '"role":"alert"' in text.replace(" ", ""):
+                    self.messages.append(text[:300])
+
+
+def click(session: requests.Session, url: str, body: dict, timeout: float = 60) -> tuple[float, int | None, str]:
+    t = time.perf_counter()
+    try:
+        r = session.post(url + "/_dash-update-component", json=body, timeout=timeout)
+        return time.perf_counter() - t, r.status_code, r.text
+    except requests.RequestException as e:
+        return time.perf_counter() - t, None, repr(e)
+
+
+def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.Random) -> None:
+    session = requests.Session()
+    fresh = iter(range(100 + user * 150, 250 + user * 150))      # this user's never-viewed samples
+    while not stop.is_set():
+        if rng.random() < 0.5:
+            kind, body = "cached", gradient_body(MODEL, rng.choice(WARM_SAMPLES), "integrated_gradients")
+        else:
+            sample = next(fresh, None)
+            if sample is None:
+                break
+            kind, body = "uncached", gradient_body(MODEL, sample, rng.choice(tuple(GRADIENT_PARAMS)))
+        tally.add(kind, *click(session, url, body))
+        stop.wait(rng.uniform(0.1, 0.5))
+
+
+def _flooder(url: str, stop: threading.Event, tally: Tally) -> None:
+    session = requests.Session()
+    sample = 3100
+    while not stop.is_set():
+        tally.add("flood", *click(session, url, lime_body(MODEL, sample, FLOOD_SAMPLES), timeout=120))
+        sample += 1
+
+
+def warm_up(url: str, samples=WARM_SAMPLES, rounds: int = 6) -> None:
+    """Every warm sample's map computed and cached (several rounds reach every worker)."""
+    for _ in range(rounds):
+        with requests.Session() as s:
+            for i in samples:
+                click(s, url, gradient_body(MODEL, i, "integrated_gradients"))
+
+
+def summary(tally: Tally, seconds: float) -> dict:
+    def stats(v):
+        if not v:
+            return {"n": 0}
+        a = np.asarray(v) * 1000
+        return {"n": len(v), "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
+                "max_ms": float(a.max())}
+    return {"seconds": seconds, "requests": sum(tally.statuses.values()), "statuses": tally.statuses,
+            "errors": dict(tally.errors), "error_count": sum(tally.errors.values()),
+            "messages": len(tally.messages), "message_examples": tally.messages[:3],
+            **{kind: stats(v) for kind, v in tally.times.items()}}
+
+
+def run_load(url: str, users: int = 20, seconds: float = 60, flood: bool = True, seed: int = 0,
+             during=None, tally: Tally | None = None) -> dict:
+    """Drive `users` users (one of them the LIME flood when `flood`) for `seconds`; `during`
+    (optional) runs in the calling thread while they do, e.g. to stop Redis for a while;
+    every answer is also recorded in `tally` when one is given."""
+    stop, tally = threading.Event(), tally or Tally()
+    threads = [threading.Thread(target=_user, args=(url, u, stop, tally, random.Random(seed + u)), daemon=True)
+               for u in range(users - (1 if flood else 0))]
+    if flood:
+        threads.append(threading.Thread(target=_flooder, args=(url, stop, tally), daemon=True))
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    if during is not None:
+        during()
+    stop.wait(max(0.0, seconds - (time.perf_counter() - t0)))
+    stop.set()
+    for t in threads:
+        t.join(130)
+    return summary(tally, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------- a server of its own
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=2).json().get("ready"):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+def start_servers(workers: int, threads: int, model_store: str | None, folder: Path) -> tuple[str, list, str]:
+    """(url, processes, cache kind): redis-server when installed, and gunicorn."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GLIMPSE_CACHE_DIR=str(folder / "cache"))
+    if model_store:
+        env["GLIMPSE_MODEL_STORE"] = model_store
+    procs = []
+    if shutil.which("redis-server"):
+        port = _free_port()
+        procs.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, cwd=folder))
+        env.update(GLIMPSE_CACHE_TYPE="redis", GLIMPSE_CACHE_URL=f"redis://127.0.0.1:{port}/0")
+    else:
+        env["GLIMPSE_CACHE_TYPE"] = "filesystem"
+    port = _free_port()
+    log = open(folder / "gunicorn.log", "ab")
+    procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-b", f"127.0.0.1:{port}",
+                                   "-w", str(workers), "--threads", str(threads), "--timeout", "120"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+    url = f"http://127.0.0.1:{port}"
+    _wait_http(url + "/_glimpse/health", procs[-1], 600)
+    return url, procs, env["GLIMPSE_CACHE_TYPE"]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4, help="gunicorn --threads (1: sync workers)")
+    p.add_argument("--no-flood", action="store_true", help="no LIME flood user")
+    p.add_argument("--url", help="a running server instead of starting one")
+    p.add_argument("--model-store")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    args = p.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="glimpse-load-"))
+    procs, cache = [], "as configured"
+    try:
+        url = args.url
+        if url is None:
+            url, procs, cache = start_servers(args.workers, args.threads, args.model_store, folder)
+        warm_up(url)
+        result = run_load(url, args.users, args.seconds, flood=not args.no_flood)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
+    result.update(users=args.users, workers=args.workers, threads=args.threads, flood_user=not args.no_flood,
+                  cache=cache, targets_ms=TARGETS_MS)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+    ok = (result["error_count"] == 0 and result["cached"].get("p95_ms", 0) <= TARGETS_MS["cached"]
+          and result["uncached"].get("p95_ms", 0) <= TARGETS_MS["uncached"])
+    print("targets met" if ok else "targets NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
