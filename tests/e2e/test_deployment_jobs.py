@@ -125,3 +125,48 @@ def test_training_and_precompute_run_on_celery_workers(dash_duo, service, tmp_pa
         for w in workers:
             w.stop()
         redis.stop()
+
+
+def gunicorn_worker_pids(server: Gunicorn) -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process(server.proc.popen.pid).children()}
+
+
+def test_a_killed_worker_s_jobs_are_reported_not_hidden(dash_duo, service, tmp_path, csv_table):
+    """SIGKILL the worker that runs a CSV training, then one that runs a precompute: gunicorn
+    starts a new worker, and the page says what happened within seconds."""
+    import os
+    import signal
+
+    server = Gunicorn(tmp_path, base_env(GLIMPSE_CACHE_TYPE="filesystem",
+                                         GLIMPSE_CACHE_DIR=str(tmp_path / "cache")), workers=1).start()
+    try:
+        page = open_page(dash_duo, service, server.url)
+        open_upload_panel(page)
+        page.upload(ids.CSV_UPLOAD, csv_table)
+        page.until(lambda: "6,000 rows" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
+        page.choose(ids.CSV_TARGET, "label")
+        page.duo.find_element(f"#{ids.CSV_TRAIN}").click()
+        page.until(lambda: page.text(ids.CSV_PROGRESS_TEXT).startswith("Training: epoch"), 60, "training progress")
+        (victim,) = gunicorn_worker_pids(server)
+        os.kill(victim, signal.SIGKILL)
+        page.until(lambda: "Training stopped" in page.text(ids.CSV_MESSAGE), 60, "the training failure message")
+        assert "start it again" in page.text(ids.CSV_MESSAGE)
+        page.until(lambda: page.duo.find_element(f"#{ids.CSV_TRAIN}").get_attribute("disabled") is None, 10,
+                   "the Train button enabled again")
+
+        page.open("?model=mnist-cnn")
+        page.click(f"#{ids.PRECOMPUTE_TOGGLE}")
+        page.until(lambda: "SmoothGrad" in page.text(ids.PRECOMPUTE_METHODS), 30, "the method choices")
+        page.click(f"#{ids.PRECOMPUTE_START}")
+        page.until(lambda: " / " in page.text(ids.PRECOMPUTE_TEXT) and
+                   int(page.text(ids.PRECOMPUTE_TEXT).split(":")[1].split("/")[0].replace(",", "")) > 0,
+                   120, "precompute progress")
+        (victim,) = gunicorn_worker_pids(server)
+        os.kill(victim, signal.SIGKILL)
+        page.until(lambda: "stopped at" in page.text(ids.PRECOMPUTE_MESSAGE), 60, "the precompute failure message")
+        assert "stays cached" in page.text(ids.PRECOMPUTE_MESSAGE)
+        assert page.duo.find_element(f"#{ids.PRECOMPUTE_START}").get_attribute("disabled") is None
+    finally:
+        server.stop()
