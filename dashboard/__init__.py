@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dash
 
-from . import callbacks, errors, precompute, security, timing, upload
+from . import callbacks, errors, precompute, security, server_status, timing, upload
 from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
@@ -58,6 +58,7 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     else:
         jobs = precompute.PrecomputeJobs(service)
     precompute.register_callbacks(app, service, jobs)
+    server_status.register(app, service)   # the header's notice, per-client key, /_glimpse/status
 
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed

@@ -127,3 +127,7 @@ PRECOMPUTE_TEXT = "precompute-text"
 PRECOMPUTE_MESSAGE = "precompute-message"
 PRECOMPUTE_NOTE = "precompute-note"
 PRECOMPUTE_POLL = "precompute-poll"          # dcc.Interval, enabled while a job runs
+
+# server status (dashboard/server_status.py)
+SERVER_NOTICE = "server-notice"              # header notice: shared cache down, a queued long computation
+SERVER_POLL = "server-poll"                  # dcc.Interval that refreshes it

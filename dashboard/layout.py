@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import ids, precompute, sample_info, samples, upload
+from . import ids, precompute, sample_info, samples, server_status, upload
 from .components import progress_bar
 from .tabs import activations, gradients, lime, tree, weights
 
@@ -39,6 +39,7 @@ def header():
             html.Button("+ Add a model", id=ids.UPLOAD_TOGGLE, className="btn btn-header",
                         title="Train a model on your CSV table, or add a TorchScript model"),
         ]),
+        server_status.notice(),
     ])
 
 

@@ -1,0 +1,87 @@
+"""The header's server notice, the per-request client key and /_glimpse/status."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bench.load import lime_body
+from dashboard import create_app, ids, server_status
+from explain_core import ExplanationService
+from explain_core.cache import InProcessCache
+from explain_core.resilient_cache import NOTICE, ResilientCache
+from tests.deploy.conftest import free_port
+
+
+def notice_body() -> dict:
+    return {"output": f"..{ids.SERVER_NOTICE}.children...{ids.SERVER_NOTICE}.style..",
+            "outputs": [{"id": ids.SERVER_NOTICE, "property": "children"},
+                        {"id": ids.SERVER_NOTICE, "property": "style"}],
+            "inputs": [{"id": ids.SERVER_POLL, "property": "n_intervals", "value": 1}],
+            "state": [], "changedPropIds": [f"{ids.SERVER_POLL}.n_intervals"]}
+
+
+def test_messages():
+    ok = {"degraded": False, "message": "shared"}
+    idle = {"running": 0, "waiting": 0, "position": None, "mine": None}
+    assert server_status.messages(ok, idle) == []
+    assert server_status.messages({"degraded": True, "message": NOTICE}, idle) == [NOTICE]
+    queued = server_status.messages(ok, {"running": 1, "waiting": 2, "position": 2, "mine": None})
+    assert queued == ["Your long computation is queued behind 2 requests; it starts when they finish."]
+    assert server_status.messages(ok, {**idle, "running": 1, "mine": "LIME"}) == ["Your LIME computation is running."]
+
+
+def test_the_notice_shows_while_redis_is_down(settings):
+    dead = f"redis://127.0.0.1:{free_port()}/0"        # nothing listens there
+    svc = ExplanationService(settings, cache=ResilientCache(dead, InProcessCache(default_timeout=0)))
+    app = create_app(svc, start=False)
+    client = app.server.test_client()
+    assert svc.cache.get("anything") is None          # refused: degraded from now on
+    r = client.post("/_dash-update-component", json=notice_body())
+    assert r.status_code == 200
+    out = r.get_json()["response"][ids.SERVER_NOTICE]
+    assert out["style"] == {} and NOTICE in str(out["children"])
+    status = client.get("/_glimpse/status").get_json()
+    assert status["cache"] == {"shared": False, "degraded": True, "message": NOTICE}
+
+
+def test_the_notice_is_hidden_when_all_is_well(service):
+    client = create_app(service, start=False).server.test_client()
+    out = client.post("/_dash-update-component", json=notice_body()).get_json()["response"][ids.SERVER_NOTICE]
+    assert out == {"children": [], "style": {"display": "none"}}
+
+
+def test_a_browser_gets_a_client_cookie_once(service):
+    client = create_app(service, start=False).server.test_client()
+    first = client.get("/_glimpse/health")
+    assert server_status.COOKIE in first.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in first.headers["Set-Cookie"] and "SameSite=Lax" in first.headers["Set-Cookie"]
+    assert "Set-Cookie" not in client.get("/_glimpse/health").headers   # the browser sends it back now
+
+
+@pytest.fixture()
+def busy_browser(service):
+    """The expensive slot held by the browser whose cookie is 'abc', until the test ends."""
+    key = server_status.client_key("abc", "127.0.0.1")
+    release, entered = threading.Event(), threading.Event()
+
+    def hold():
+        with service.compute.gate.expensive(key, "lime"):
+            entered.set()
+            release.wait(30)
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    assert entered.wait(5)
+    yield
+    release.set()
+    t.join(5)
+
+
+def test_a_second_expensive_request_of_one_browser_gets_a_message(service, busy_browser):
+    client = create_app(service, start=False).server.test_client()
+    client.set_cookie(server_status.COOKIE, "abc")
+    r = client.post("/_dash-update-component", json=lime_body("mnist-cnn", 17, 20000))
+    assert r.status_code == 200
+    assert "You already have a LIME computation running; wait for it" in r.get_data(as_text=True)
+    status = client.get("/_glimpse/status").get_json()
+    assert status["compute"] == {"running": 1, "waiting": 0, "position": None, "mine": "LIME"}
