@@ -108,3 +108,19 @@ def test_the_password_stays_out_of_messages():
     assert redacted("redis://:s3cret@db:6379/0") == "redis://:***@db:6379/0"
     assert redacted("redis://me:s3cret@db:6379/0") == "redis://me:***@db:6379/0"
     assert redacted("redis://db:6379/0") == "redis://db:6379/0"
+
+
+def test_a_precompute_job_runs_and_reports_while_redis_is_down(settings, redis):
+    """The precompute panel keeps its job status and cancel key in service.cache."""
+    from dashboard.precompute import PrecomputeJobs
+    from explain_core import ExplanationService
+
+    svc = ExplanationService(settings, cache=cache(redis.url))
+    svc.ensure_models(model_ids=["wine-mlp"])
+    redis.stop()
+    jobs = PrecomputeJobs(svc)
+    jobs.start("wine-mlp", ["saliency"])
+    status = jobs.wait(60)
+    assert status["state"] == "done", status
+    assert status["done"] == status["total"] == len(svc.samples("wine-mlp").predictions)
+    assert svc.cache.degraded and svc.cached("wine-mlp", 5, "saliency")   # kept in this process
