@@ -6,8 +6,10 @@ Layout: <model store>/uploads/<model id>/
     torchscript: model.pt (the uploaded bytes), meta.json
 meta.json is written last, so a folder without it is an unfinished upload and is ignored.
 
-User bytes are only ever opened with torch.jit.load (never torch.load or pickle): a
-TorchScript archive holds code and tensors, not pickled Python objects to run.
+User bytes are never opened with torch.load or pickle: a TorchScript archive holds code
+and tensors, not pickled Python objects to run. Before torch reads it, model_safety checks
+the archive's limits and code; after loading, the operations it may run; the first forward
+runs in a child process with memory and time limits. Stored uploads pass the same checks.
 """
 from __future__ import annotations
 
@@ -29,9 +31,10 @@ import torch
 from .data.csv_upload import parse_csv, to_dataset
 from .data.dataset import Dataset
 from .errors import GlimpseError, ModelFileError
+from .model_safety import first_forward, load_checked
 from .models.architectures import build
 from .models.store import ModelStore, content_hash
-from .models.training import accuracy, predict_logits
+from .models.training import accuracy
 from .models.zoo import ModelSpec, TrainedModel, fit_spec
 
 log = logging.getLogger(__name__)
@@ -111,7 +114,7 @@ def add_torchscript_model(service, content: bytes, input_shape, class_names=None
     tm = _already_there(service, model_id)
     if tm is not None:
         return model_id
-    module = load_torchscript(content)
+    module, archive = load_torchscript(content)
     input_shape = tuple(int(v) for v in input_shape)
     data, data_ref = _data_for(service, input_shape, data_from)
     if class_names:
@@ -120,7 +123,7 @@ def add_torchscript_model(service, content: bytes, input_shape, class_names=None
             raise ModelFileError(f"You gave {len(class_names)} class names, but the data {data.name!r} has "
                                  f"{data.n_classes} classes ({', '.join(data.class_names)}).")
         data = dataclasses.replace(data, class_names=class_names)
-    check_outputs(module, data)
+    check_outputs(archive, data)
     title = title or f"TorchScript {getattr(module, 'original_name', 'model')} ({model_id})"
     spec = ModelSpec(model_id, title, data.name, f"TorchScript {getattr(module, 'original_name', '')}".strip())
     tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
@@ -137,9 +140,10 @@ def add_torchscript_model(service, content: bytes, input_shape, class_names=None
     return model_id
 
 
-def load_torchscript(content: bytes) -> torch.nn.Module:
-    """TorchScript archives only. A torch.save file (pickled weights or module) is refused
-    before anything reads it: its zip has no code/ folder and no constants.pkl."""
+def load_torchscript(content: bytes) -> tuple[torch.nn.Module, bytes]:
+    """TorchScript archives only, as the module and the checked archive it came from. A
+    torch.save file (pickled weights or module) is refused before anything reads it: its zip
+    has no code/ folder and no constants.pkl."""
     if not content:
         raise ModelFileError("Not a TorchScript model file: the file is empty.")
     try:
@@ -151,36 +155,28 @@ def load_torchscript(content: bytes) -> torch.nn.Module:
         raise ModelFileError("Not a TorchScript model file: this looks like a torch.save checkpoint (pickled "
                              "weights or module), which Glimpse never unpickles. Save the model with "
                              "torch.jit.save(torch.jit.script(model), path) (or torch.jit.trace).")
-    try:
-        module = torch.jit.load(io.BytesIO(content), map_location="cpu")
-    except Exception as e:  # torch raises RuntimeError and friends for any bad archive
-        raise ModelFileError(f"Not a TorchScript model file: {_first_line(e)}") from None
-    module.eval()
-    return module
+    return load_checked(content)
 
 
-def check_outputs(module: torch.nn.Module, data: Dataset) -> None:
-    """Two samples in, (2, n_classes) finite logits out; otherwise a ModelFileError that says
-    which shape was given and which was expected."""
-    x = torch.as_tensor(data.X[data.test_idx[:2]])
-    try:
-        with torch.no_grad():
-            out = module(x)
-    except Exception as e:
+def check_outputs(archive: bytes, data: Dataset) -> None:
+    """Two samples in, (2, n_classes) finite logits out, then one sample, in a child process
+    (model_safety.first_forward); otherwise a ModelFileError that says which shape was given
+    and which was expected."""
+    x = data.X[data.test_idx[:2]]
+    got = first_forward(archive, x)
+    if got["error"]:
         raise ModelFileError(f"The model fails on inputs of shape {tuple(x.shape)} (a batch of "
-                             f"{tuple(data.input_shape)}): {_first_line(e)}") from None
-    if not isinstance(out, torch.Tensor):
-        raise ModelFileError(f"The model returns a {type(out).__name__}; it must return one tensor of logits "
+                             f"{tuple(data.input_shape)}): {got['error']}")
+    if got["type"] != "Tensor":
+        raise ModelFileError(f"The model returns a {got['type']}; it must return one tensor of logits "
                              f"of shape (batch, {data.n_classes}).")
-    if tuple(out.shape) != (len(x), data.n_classes):
-        raise ModelFileError(f"The model returns shape {tuple(out.shape)} for a batch of {len(x)}; expected "
+    if tuple(got["shape"]) != (len(x), data.n_classes):
+        raise ModelFileError(f"The model returns shape {tuple(got['shape'])} for a batch of {len(x)}; expected "
                              f"{(len(x), data.n_classes)}: one logit per class ({data.n_classes} classes).")
-    if not torch.isfinite(out).all():
+    if not got["finite"]:
         raise ModelFileError("The model returns NaN or infinite values on the sample data.")
-    try:
-        predict_logits(module, data.X[data.test_idx[:1]])
-    except Exception as e:
-        raise ModelFileError(f"The model fails on a single sample: {_first_line(e)}") from None
+    if got["single_error"]:
+        raise ModelFileError(f"The model fails on a single sample: {got['single_error']}")
 
 
 def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> tuple[Dataset, dict]:
@@ -212,8 +208,7 @@ def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> t
 
 
 def _load_torchscript(service, folder: Path, meta: dict) -> TrainedModel:
-    module = torch.jit.load(str(folder / "model.pt"), map_location="cpu")
-    module.eval()
+    module, _ = load_torchscript((folder / "model.pt").read_bytes())   # the same checks as an upload
     ref = meta["data"]
     data = service.dataset(ref["dataset"]) if "dataset" in ref else service.dataset_for(ref["model"])
     if meta.get("class_names"):
@@ -278,8 +273,3 @@ def _write(path: Path, content: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(content)
     tmp.replace(path)
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0][:300]
