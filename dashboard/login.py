@@ -45,7 +45,10 @@ def parse_users(env_value: str | None = None, file_text: str | None = None, sour
 
 def read_users(env) -> dict:
     path = env.get("GLIMPSE_USERS_FILE")
-    text = Path(path).read_text(encoding="utf-8") if path else None
+    try:
+        text = Path(path).read_text(encoding="utf-8") if path else None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"GLIMPSE_USERS_FILE={path} cannot be read: {e}") from None
     return parse_users(env.get("GLIMPSE_USERS"), text, source=path or "GLIMPSE_USERS_FILE")
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
+import runpy
 import select
 import socket
 import threading
 import time
 import urllib.parse
+from types import SimpleNamespace
 
 import psutil
 import pytest
 
 from dashboard import ids
-from tests.deploy.conftest import Gunicorn, base_env, http_get, wait_until
+from tests.deploy.conftest import ROOT, Gunicorn, base_env, http_get, wait_until
 
 MB = 2**20
 ALICE = {"Authorization": "Basic " + base64.b64encode(b"alice:secret").decode()}
@@ -26,6 +29,14 @@ SERVER_SECRETS = ("werkzeug", "python/", "gunicorn", "27.", "3.1")
 @pytest.fixture(scope="module")
 def open_server(trained_models, tmp_path_factory):
     g = Gunicorn(tmp_path_factory.mktemp("open"), base_env()).start()
+    ready = set()       # both workers done loading their models, so the RSS measured is the request's
+
+    def both_ready():
+        health = json.loads(http_get(g.url + "/_glimpse/health")[2])
+        if health["ready"]:
+            ready.add(health["pid"])
+        return len(ready) == 2
+    wait_until(both_ready, 120, "both workers' models", interval=0.2)
     yield g
     g.stop()
 
@@ -54,15 +65,21 @@ def post_streamed(port: int, total: int, chunked: bool, path="/_dash-update-comp
     except (BrokenPipeError, ConnectionResetError):
         pass                                     # the server answered and closed
     raw = b""
-    try:
-        while chunk := sock.recv(65536):
-            raw += chunk
+    try:      # up to the end of the answer (a server may keep reading what is still in flight)
+        while (chunk := sock.recv(65536)) and not answered(raw := raw + chunk):
+            pass
     except ConnectionResetError:
         pass
     sock.close()
     head, _, body = raw.partition(b"\r\n\r\n")
     status = int(head.split()[1]) if head else 0
     return status, body.decode(errors="replace"), sent
+
+
+def answered(raw: bytes) -> bool:
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(sep and length and len(body) >= int(length.group(1)))
 
 
 class PeakRss:
@@ -186,3 +203,18 @@ def test_uploaders_refuse_another_users_model_with_a_message(login_server):
     values = {f"{ids.CSV_TRAIN}.n_clicks": 1, f"{ids.CSV_UPLOAD}.contents": csv,
               f"{ids.CSV_UPLOAD}.filename": "t.csv", f"{ids.CSV_TARGET}.value": "label"}
     assert refused in call(login_server, ids.CSV_MESSAGE, values, BOB)
+
+
+# ------------------------------------------------------------------ binding
+@pytest.mark.parametrize("address, env, warns", [(("0.0.0.0", 8050), {}, True), (("127.0.0.1", 8050), {}, False),
+                                                 (("0.0.0.0", 8050), {"GLIMPSE_USERS": "a:b"}, False)])
+def test_gunicorn_conf_warns_when_bound_beyond_loopback_without_login(monkeypatch, caplog, address, env, warns):
+    for name in ("GLIMPSE_USERS", "GLIMPSE_USERS_FILE", "GLIMPSE_OIDC_ISSUER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert conf["control_socket_disable"] is True
+    with caplog.at_level(logging.WARNING, logger="glimpse.security"):
+        conf["post_worker_init"](SimpleNamespace(cfg=SimpleNamespace(address=[address])))
+    assert ("WITHOUT LOGIN" in caplog.text) is warns
