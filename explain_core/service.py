@@ -17,6 +17,7 @@ from .errors import GlimpseError, ParameterError, UnknownIdError
 from .fair_compute import FairCompute, current_client
 from .methods.base import as_whole, check_target, conv_layers, named_layers, resolve_target, shown
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
+from .models.live_hash import LiveHashes
 from .models.store import ModelStore
 from .models.training import TrainProgress, predict_logits
 from .models.zoo import DEFAULT_SPECS, ModelSpec, TrainedModel, load_or_train
@@ -81,6 +82,7 @@ class ExplanationService:
         self._tables: dict[str, SampleTable] = {}
         self._fingerprints: dict[int, str] = {}
         self._trees: dict[tuple[str, int], object] = {}
+        self._live = LiveHashes()                # hashes that follow in-place weight changes
         self._lock = threading.RLock()           # guards the dicts above
         self._load_lock = threading.RLock()      # loading or training a model
         self.compute = FairCompute()             # who computes now: explain_core/fair_compute.py
@@ -156,7 +158,9 @@ class ExplanationService:
                 data = self.dataset(spec.dataset)
                 tm = load_or_train(spec, data, self.store, self.settings.seed, progress)
             with self._lock:
-                return self._models.setdefault(model_id, tm)
+                tm = self._models.setdefault(model_id, tm)
+            self._live.seed(tm.module, tm.hash)
+            return tm
 
     def _load_upload(self, model_id: str) -> TrainedModel:
         from .uploads import load_upload
@@ -166,11 +170,34 @@ class ExplanationService:
             raise UnknownIdError(f"Unknown model {model_id!r}")
         return tm
 
-    def register(self, tm: TrainedModel) -> None:
-        """Add a model built elsewhere (an upload) under its id."""
+    def register(self, tm: TrainedModel, logits: np.ndarray | None = None) -> None:
+        """Add a model built elsewhere (an upload, a caller's model) under its id; `logits`
+        for every sample, when already computed, spare the sample table's forward pass."""
+        self._live.seed(tm.module, tm.hash)
         with self._lock:
             self._models[tm.model_id] = tm
             self._tables.pop(tm.model_id, None)
+            if logits is not None:
+                self._tables[tm.model_id] = (tm.hash, self._table(tm, logits))
+
+    def add_model(self, module: nn.Module, data: Dataset, title: str | None = None, model_id: str | None = None,
+                  source: str = "python", labelled: bool = True) -> str:
+        """Register a caller's nn.Module on `data` (explain_core.data.arrays.from_arrays); it is
+        run on every sample first, and a model that fails is a ModelError. Returns its id."""
+        from .models.inprocess import trained_model
+
+        model_id = model_id or type(module).__name__.lower()
+        tm, logits = trained_model(module, data, model_id, title or type(module).__name__, source,
+                                   labelled=labelled)
+        self.register(tm, logits)
+        return model_id
+
+    def weights_hash(self, model_id: str) -> str:
+        """The model's content hash as its weights are now (they may change in place)."""
+        return self._hash(self._model(model_id))
+
+    def _hash(self, tm: TrainedModel) -> str:
+        return self._live.hash(tm.module)
 
     def model_ids(self) -> list[str]:
         from .uploads import stored_upload_ids
@@ -218,7 +245,7 @@ class ExplanationService:
             model_id=model_id, title=tm.spec.title, kind=d.kind, source=tm.source, dataset=d.name,
             dataset_description=d.description,
             architecture=str(getattr(tm.module, "architecture", tm.spec.arch)),
-            accuracy=tm.accuracy, hash=tm.hash, input_shape=d.input_shape, class_names=d.class_names,
+            accuracy=tm.accuracy, hash=self._hash(tm), input_shape=d.input_shape, class_names=d.class_names,
             feature_names=d.feature_names if d.kind == "tabular" else (),
             layers=tuple((n, type(m).__name__) for n, m in named_layers(tm.module)),
             conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
@@ -228,19 +255,24 @@ class ExplanationService:
     # ------------------------------------------------------------------------ samples
     def samples(self, model_id: str) -> SampleTable:
         tm = self._model(model_id)
+        digest = self._hash(tm)                          # predictions follow in-place weight changes
         with self._lock:
-            table = self._tables.get(model_id)
-            if table is not None:
-                return table
-        logits = predict_logits(tm.module, tm.data.X)   # no hooks: needs no lock
+            held = self._tables.get(model_id)
+            if held is not None and held[0] == digest:
+                return held[1]
+        table = self._table(tm, predict_logits(tm.module, tm.data.X))   # no hooks: needs no lock
+        with self._lock:
+            self._tables[model_id] = (digest, table)
+        return table
+
+    @staticmethod
+    def _table(tm: TrainedModel, logits: np.ndarray) -> SampleTable:
         probs = _softmax(logits)
         is_test = np.zeros(len(tm.data.X), bool)
         is_test[tm.data.test_idx] = True
-        table = SampleTable(model_id, tm.data.y.copy(), probs.argmax(1), probs, is_test)
+        table = SampleTable(tm.model_id, tm.data.y.copy(), probs.argmax(1), probs, is_test)
         for a in (table.labels, table.predictions, table.probabilities, table.is_test):
             a.setflags(write=False)
-        with self._lock:
-            self._tables[model_id] = table
         return table
 
     def _index(self, tm: TrainedModel, sample_id) -> int:
@@ -350,7 +382,7 @@ class ExplanationService:
 
     def _key(self, tm: TrainedModel, i: int, method: str, params: dict, target) -> str:
         sample_key = self._sample_key(tm, i) if method_spec(method).per_sample else "-"
-        return result_key(tm.hash, sample_key, method, params) + f":{target}"
+        return result_key(self._hash(tm), sample_key, method, params) + f":{target}"
 
     def _target(self, tm: TrainedModel, i: int, target) -> int:
         if target is not None:
@@ -360,7 +392,7 @@ class ExplanationService:
     def _tree(self, tm: TrainedModel, max_depth: int):
         from .methods.tree import DistilledTree
 
-        key = (tm.hash, max_depth)
+        key = (self._hash(tm), max_depth)
         with self._lock:
             tree = self._trees.get(key)
         if tree is None:
