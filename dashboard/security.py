@@ -177,16 +177,17 @@ def content_security_policy(app) -> dict:
             "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'"}
 
 
-def _headers(app, settings: SecuritySettings) -> None:
+def _headers(app, settings: SecuritySettings):
     from flask_talisman import Talisman
 
     server = app.server
-    Talisman(server, force_https=settings.https, strict_transport_security=settings.https,
-             session_cookie_secure=settings.https, content_security_policy=content_security_policy(app),
-             frame_options="DENY", referrer_policy="no-referrer", x_content_type_options=True)
+    talisman = Talisman(server, force_https=settings.https, strict_transport_security=settings.https,
+                        session_cookie_secure=settings.https, content_security_policy=content_security_policy(app),
+                        frame_options="DENY", referrer_policy="no-referrer", x_content_type_options=True)
     for rule in server.url_map.iter_rules():       # load balancers probe over plain http
         if rule.rule in PUBLIC_PATHS:
             server.view_functions[rule.endpoint].talisman_view_options = {"force_https": False}
+    return talisman
 
 
 def _no_version_check(app) -> None:
@@ -243,10 +244,12 @@ def install(app, settings_or_env=None) -> SecuritySettings:
     limit = request_limit(int(settings.max_upload_mb * 2**20))
     server.config["MAX_CONTENT_LENGTH"] = limit
     login = login_module.build(app, settings)
-    server.before_request_funcs.setdefault(None, []).insert(0, _gate(login, limit))
     message = too_large_message(settings)
     server.register_error_handler(413, lambda e: flask.Response(message + "\n", 413, mimetype="text/plain"))
-    _headers(app, settings)
+    talisman = _headers(app, settings)
+    hooks = server.before_request_funcs.setdefault(None, [])
+    hooks.remove(talisman._force_https)       # to https first, then the password, then the rest
+    hooks[:0] = [talisman._force_https, _gate(login, limit)]
     _no_version_check(app)
     if settings.uploaders is not None and not settings.login_on:
         log.warning("GLIMPSE_UPLOADERS is set but login is off: nobody can add models.")

@@ -117,6 +117,10 @@ def test_https_opt_in_redirects_sends_hsts_and_leaves_the_health_check_alone():
     assert client.get("/_glimpse/health").status_code == 200
     r = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert r.status_code == 200 and "max-age=" in r.headers["Strict-Transport-Security"]
+    # with login on, a plain-http request is sent to https before any password is asked for
+    client = make_app(dict(USERS, GLIMPSE_HTTPS="1")).server.test_client()
+    assert client.get("/").status_code == 302
+    assert client.get("/", headers={"X-Forwarded-Proto": "https"}).status_code == 401
 
 
 def test_the_version_check_of_dashs_dev_tools_is_off():
