@@ -65,4 +65,5 @@
   }
   wrapped.glimpseWrapped = true;
   window.fetch = wrapped;
+  window.glimpseShowError = show;
 })();

@@ -36,6 +36,8 @@ def decode_upload(contents: str | None, filename: str | None = None) -> bytes:
 
 def preview(service, contents, filename):
     """(preview children, target options, target value, train disabled) for an uploaded CSV."""
+    if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS: no parsing for others either
+        return alert(refused), [], None, True
     filename = filename or "upload.csv"
     try:
         table = service.preview_csv(decode_upload(contents, filename), filename)
@@ -154,10 +156,12 @@ def add_torchscript(service, contents, filename, shape_text, class_names_text, d
 
 # ---------------------------------------------------------------------------- layout
 def layout():
+    limit = security.max_upload_bytes()     # files over it are refused in the browser (assets/upload-limit.js)
     csv_part = html.Div(className="upload-col", children=[
         html.H3("Train on a CSV table"),
         dcc.Upload(id=ids.CSV_UPLOAD, className="dropzone", accept=".csv,.tsv,.txt,text/csv", multiple=False,
-                   children=html.Div(["Drop a CSV file here or ", html.A("choose one")])),
+                   max_size=limit, children=html.Div(["Drop a CSV file here or ", html.A("choose one")],
+                                                     **{"data-max-bytes": str(limit)})),
         html.Div(id=ids.CSV_PREVIEW, className="csv-preview"),
         html.Div(className="row", children=[
             html.Label(["Target column", dcc.Dropdown(id=ids.CSV_TARGET, placeholder="upload a file first",
@@ -172,7 +176,8 @@ def layout():
     ts_part = html.Div(className="upload-col", children=[
         html.H3("Add a TorchScript model"),
         dcc.Upload(id=ids.TS_UPLOAD, className="dropzone", accept=".pt,.pth,.ts,.zip", multiple=False,
-                   children=html.Div(["Drop a TorchScript file (torch.jit.save) here or ", html.A("choose one")])),
+                   max_size=limit, children=html.Div(["Drop a TorchScript file (torch.jit.save) here or ",
+                                                      html.A("choose one")], **{"data-max-bytes": str(limit)})),
         html.Div(id=ids.TS_FILENAME, className="muted"),
         html.Label(["Input shape of one sample", dcc.Input(id=ids.TS_SHAPE, value="1,28,28", type="text",
                                                            className="text-input")], className="control"),

@@ -36,9 +36,22 @@ PREVIEW_ROWS = 10
 TARGET_NAMES = ("target", "label", "class", "y", "outcome", "diagnosis")
 
 
+def upload_limit_bytes(env=None) -> int:
+    """GLIMPSE_MAX_UPLOAD_MB (default 20), the page's upload limit, as the CSV's size limit."""
+    import math
+    import os
+
+    raw = (os.environ if env is None else env).get("GLIMPSE_MAX_UPLOAD_MB", "20")
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = math.nan
+    return int(mb * 2**20) if math.isfinite(mb) and mb > 0 else 20 * 2**20
+
+
 @dataclass(frozen=True)
 class CsvLimits:
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = field(default_factory=lambda: upload_limit_bytes())
     max_rows: int = 100_000
     max_cols: int = 500
     max_categories: int = 20

@@ -29,7 +29,9 @@ def test_every_tab_renders_under_the_csp_with_no_violation(glimpse):
     assert page.js("return window.inlineRan === true") is False
 
 
-def test_an_upload_over_the_limit_shows_the_servers_message(small_upload_limit, glimpse, tmp_path):
+def test_an_upload_over_the_limit_is_refused_with_a_message(small_upload_limit, glimpse, tmp_path):
+    """The browser refuses the file before reading it (assets/upload-limit.js); where that
+    check is bypassed, the server's 413 message shows instead."""
     page = glimpse
     page.open()
     big = tmp_path / "big.csv"
@@ -37,11 +39,20 @@ def test_an_upload_over_the_limit_shows_the_servers_message(small_upload_limit, 
     page.click(f"#{ids.UPLOAD_TOGGLE}")
     page.upload(ids.CSV_UPLOAD, big)
     banner = "#glimpse-server-error"
+    page.until(lambda: page.duo.find_elements(banner), 30, "the browser's message")
+    assert page.text("glimpse-server-error").startswith(
+        "big.csv is 2.3 MB; the upload limit is 0.0 MB (GLIMPSE_MAX_UPLOAD_MB). Choose a smaller file.")
+    assert not page.text(ids.CSV_PREVIEW)                             # nothing was sent or parsed
+    assert not any("413" in e["message"] for e in page.console())
+    page.click(f"{banner} button")
+    page.until(lambda: not page.duo.find_elements(banner), 5, "the message dismissed")
+
+    # a request that skips the browser's check (a script, an old page) is refused unread by the server
+    page.js("fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            " body: 'x'.repeat(3000000)});")
     page.until(lambda: page.duo.find_elements(banner), 30, "the server's message")
     assert page.text("glimpse-server-error").startswith(
         "The file is larger than the 0.01 MB limit (GLIMPSE_MAX_UPLOAD_MB).")
-    page.click(f"{banner} button")
-    page.until(lambda: not page.duo.find_elements(banner), 5, "the message dismissed")
     logs = [e["message"] for e in page.console()]
     assert any("413" in m for m in logs), logs
     assert not any("Content Security Policy" in m for m in logs), logs
