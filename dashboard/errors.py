@@ -7,9 +7,10 @@ gets instead of a bare 500.
 - Any other exception is a bug: its traceback goes to the log under a short reference,
   and the page says "Something went wrong (ref a1b2c3); the server log has the details".
 - A POST to /_dash-update-component that does not fit a callback of the page (forged,
-  or from an old page after a deploy) gets a 400 with a JSON message, before Dash reads it.
-- Anything else that would be a 500 is answered with a JSON message and a reference,
-  never an HTML traceback.
+  or from an old page after a deploy) gets a 400 with a plain-text message, before Dash
+  reads it.
+- Anything else that would be a 500 is answered with a short plain-text message and a
+  reference (also in the X-Glimpse-Ref header), never an HTML traceback.
 
 `install(app)` sets these up (create_app calls it). Dash's global `on_error` (dash 4:
 `dash.Dash(on_error=...)`, kept in `app._on_error` and read per request) catches
@@ -23,7 +24,7 @@ import logging
 import secrets
 
 import flask
-from dash import set_props
+from dash import ClientsideFunction, Input, Output, set_props
 from werkzeug.exceptions import InternalServerError
 
 from explain_core.errors import GlimpseError
@@ -65,17 +66,23 @@ def _callback_name() -> str:
         return "a background job"
 
 
+def plain(text: str, status: int, ref: str):
+    """A short plain-text answer (assets/server-errors.js shows it in the page as it is),
+    the reference also in a header for scripts."""
+    return flask.Response(text, status=status, mimetype="text/plain", headers={"X-Glimpse-Ref": ref})
+
+
 def bad_request(reason: str):
     ref = new_ref()
     log.warning("refused a callback request (ref %s): %s", ref, reason)
-    return flask.jsonify(message=f"This request does not fit this page: {reason}. Reload the page.", ref=ref), 400
+    return plain(f"This request does not fit this page (ref {ref}): {reason}. Reload the page.", 400, ref)
 
 
 def internal_error(e: InternalServerError):
     ref = new_ref()
     original = getattr(e, "original_exception", None) or e
     log.error("request failed (ref %s): %s %s", ref, flask.request.method, flask.request.path, exc_info=original)
-    return flask.jsonify(message=went_wrong(ref), ref=ref), 500
+    return plain(went_wrong(ref), 500, ref)
 
 
 def guard_dispatch(app) -> None:
@@ -107,4 +114,8 @@ def install(app) -> None:
         app._on_error = on_callback_error
     app.server.register_error_handler(InternalServerError, internal_error)
     guard_dispatch(app)
+    # a click on the message puts it away
+    app.clientside_callback(ClientsideFunction("glimpse_messages", "dismiss"),   # assets/page-message.js
+                            Output(ids.PAGE_MESSAGE, "children"),
+                            Input(ids.PAGE_MESSAGE, "n_clicks"), prevent_initial_call=True)
 
