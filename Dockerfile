@@ -33,6 +33,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
 COPY app.py gunicorn.conf.py ./
 COPY explain_core ./explain_core
 COPY dashboard ./dashboard
+COPY glimpse ./glimpse
 COPY assets ./assets
 
 # An unprivileged user owns /data. The default models are trained now (about half a

@@ -15,7 +15,14 @@ from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+def _assets_folder() -> Path:
+    """dashboard/assets in an installed copy (pyproject.toml puts it there); assets/ beside
+    the packages in a clone."""
+    here = Path(__file__).resolve().parent
+    return here / "assets" if (here / "assets").is_dir() else here.parent / "assets"
+
+
+ASSETS = _assets_folder()
 log = logging.getLogger("glimpse.dashboard")
 
 

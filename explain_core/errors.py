@@ -26,3 +26,13 @@ class ModelFileError(GlimpseError):
 
 class ParameterError(GlimpseError, ValueError):
     """A method parameter outside its allowed range."""
+
+
+class ModelError(GlimpseError):
+    """A model handed over in Python (glimpse.show, glimpse.explain) that fails on its data:
+    it raises, returns NaN, or its outputs do not fit the labels or class names."""
+
+
+class UnsupportedError(GlimpseError, NotImplementedError):
+    """Something Glimpse does not handle yet (a regression head, an input shape); the
+    message says what and what is supported."""

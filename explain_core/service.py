@@ -79,7 +79,7 @@ class ExplanationService:
         self.specs = {s.model_id: s for s in specs}
         self._data: dict[str, Dataset] = {}
         self._models: dict[str, TrainedModel] = {}
-        self._tables: dict[str, SampleTable] = {}
+        self._tables: dict[str, tuple[str, SampleTable]] = {}   # model id -> (weights hash, table)
         self._fingerprints: dict[int, str] = {}
         self._trees: dict[tuple[str, int], object] = {}
         self._live = LiveHashes()                # hashes that follow in-place weight changes
@@ -181,14 +181,15 @@ class ExplanationService:
                 self._tables[tm.model_id] = (tm.hash, self._table(tm, logits))
 
     def add_model(self, module: nn.Module, data: Dataset, title: str | None = None, model_id: str | None = None,
-                  source: str = "python", labelled: bool = True) -> str:
+                  source: str = "python", labelled: bool = True, logits: np.ndarray | None = None) -> str:
         """Register a caller's nn.Module on `data` (explain_core.data.arrays.from_arrays); it is
-        run on every sample first, and a model that fails is a ModelError. Returns its id."""
+        run on every sample first (unless its `logits` for them are given), and a model that
+        fails is a ModelError. labelled=False: data.y are not true labels. Returns its id."""
         from .models.inprocess import trained_model
 
         model_id = model_id or type(module).__name__.lower()
         tm, logits = trained_model(module, data, model_id, title or type(module).__name__, source,
-                                   labelled=labelled)
+                                   logits=logits, labelled=labelled)
         self.register(tm, logits)
         return model_id
 

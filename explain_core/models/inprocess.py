@@ -1,0 +1,106 @@
+"""Models handed over in this process (glimpse.show, glimpse.explain): run on their data
+with clear messages when they fail, their task told from their outputs, then registered
+with the service like any other model.
+
+Unlike an uploaded file, such a model is the caller's own code running in the caller's
+process already: it is called directly, not in a sandbox.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ModelError, ParameterError, UnsupportedError
+from .store import content_hash
+from .zoo import ModelSpec, TrainedModel
+
+TASKS = ("classification", "regression")
+BATCH = 1000
+
+
+def outputs(module: nn.Module, X: np.ndarray, batch_size: int = BATCH) -> np.ndarray:
+    """The model's outputs (n, width) for the samples X, or a ModelError saying what went
+    wrong: it raises (on a batch of two, then on all rows), returns something other than
+    one tensor of shape (n, width), or returns NaN or infinite values."""
+    if not isinstance(module, nn.Module):
+        raise ModelError(f"The model must be a torch.nn.Module; got {type(module).__name__}.")
+    module.eval()
+    parts = []
+    with torch.inference_mode():
+        for i in range(0, len(X), batch_size):
+            parts.append(_forward(module, X[i:i + batch_size], X.shape[1:]))
+    out = np.concatenate(parts)
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        raise ModelError(f"The model returns NaN or infinite values for {int(bad.sum())} of {len(X)} samples "
+                         f"(the first is sample {int(np.flatnonzero(bad)[0])}).")
+    return out
+
+
+def _forward(module: nn.Module, rows: np.ndarray, shape) -> np.ndarray:
+    if not rows.flags.writeable:          # e.g. pandas 3's copy-on-write arrays: torch warns
+        rows = rows.copy()
+    try:
+        out = module(torch.as_tensor(rows))
+    except Exception as e:  # noqa: BLE001 - the caller's code: any failure becomes one clear message
+        raise ModelError(f"The model fails on a batch of {len(rows)} inputs of shape {tuple(shape)} each "
+                         f"({type(e).__name__}: {e}). Check that the data has the shape the model takes.") from e
+    if not torch.is_tensor(out):
+        raise ModelError(f"The model returns a {type(out).__name__}; it must return one tensor of outputs "
+                         "of shape (batch, outputs).")
+    if out.dim() == 1 and len(out) == len(rows):
+        out = out.unsqueeze(1)            # (batch,): one output per sample
+    if out.dim() != 2 or out.shape[0] != len(rows):
+        raise ModelError(f"The model returns shape {tuple(out.shape)} for a batch of {len(rows)}; expected "
+                         f"({len(rows)}, outputs): one row of outputs per sample.")
+    return out.detach().float().cpu().numpy()
+
+
+def infer_task(width: int, y=None, task: str | None = None) -> str:
+    """'classification' or 'regression', from `task` or else from the output width and the
+    labels; the heads the dashboard cannot show yet are an UnsupportedError."""
+    if task is not None and task not in TASKS:
+        raise ParameterError(f"task must be 'classification' or 'regression', got {task!r}")
+    if task is None:
+        task = "classification" if width > 1 or y is None or _looks_like_classes(y) else "regression"
+    if task == "regression":
+        raise UnsupportedError("Regression models (a continuous target) are not supported by the dashboard yet; "
+                               "glimpse.explain explains their output (gradient methods, occlusion).")
+    if width == 1:
+        raise UnsupportedError("A single-output classifier (one logit with a sigmoid) is not supported by the "
+                               "dashboard yet: return two logits, e.g. torch.cat([torch.zeros_like(z), z], 1).")
+    return task
+
+
+def _looks_like_classes(y) -> bool:
+    y = np.asarray(y).reshape(-1)
+    if y.dtype.kind not in "iufb":
+        return True                        # names
+    return bool(np.isfinite(y).all() and (y == np.round(y)).all() and len(np.unique(y)) <= 2)
+
+
+def describe(module: nn.Module) -> str:
+    """'ResNetish: Conv2d×3, BatchNorm2d×2, Linear×1; 12,345 parameters'."""
+    leaves = Counter(type(m).__name__ for m in module.modules() if not list(m.children()) and m is not module)
+    parts = ", ".join(f"{k}×{v}" for k, v in leaves.most_common(6))
+    n = sum(p.numel() for p in module.parameters())
+    return f"{type(module).__name__}: {parts + '; ' if parts else ''}{n:,} parameters"
+
+
+def trained_model(module: nn.Module, data, model_id: str, title: str, source: str = "python",
+                  logits: np.ndarray | None = None, labelled: bool = True) -> tuple[TrainedModel, np.ndarray]:
+    """The model checked on every sample of `data` (a Dataset), ready to register, and its
+    outputs for them (the sample table needs no second pass). labelled=False: data.y holds
+    no true labels, so the accuracy is unknown (NaN)."""
+    logits = outputs(module, data.X) if logits is None else logits
+    if logits.shape[1] != data.n_classes:
+        raise ModelError(f"The model returns {logits.shape[1]} outputs per sample, but there are "
+                         f"{data.n_classes} classes ({', '.join(data.class_names[:10])}): give one class name "
+                         "per output.")
+    test = data.test_idx
+    accuracy = float((logits[test].argmax(1) == data.y[test]).mean()) if labelled else float("nan")
+    spec = ModelSpec(model_id, title, data.name, describe(module))
+    return TrainedModel(spec, module, data, accuracy, content_hash(module), source=source), logits

@@ -1,0 +1,127 @@
+"""glimpse.show: the dashboard on the caller's own models and data."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from explain_core import ExplanationService, Settings
+from explain_core.data.arrays import as_samples, check_shown_shape, check_training_rows, encode_labels, from_arrays
+from explain_core.errors import DataError, ModelError
+from explain_core.models.inprocess import infer_task, outputs
+from explain_core.models.zoo import DEFAULT_SPECS
+
+from .inputs import to_labels, to_numpy
+from .serving import Running, serve
+
+
+def show(model, X, y=None, *, X_train=None, y_train=None, class_names=None, feature_names=None,
+         task: str | None = None, title: str | None = None, port: int = 8050, host: str = "127.0.0.1",
+         block: bool = True, jupyter: bool | None = None, builtin_models: bool = False,
+         settings: Settings | None = None) -> Running:
+    """Open the dashboard on `model` (a torch.nn.Module, or a dict {name: module} of models
+    to compare on the same data) and the samples X (numpy, torch or pandas; a DataFrame's
+    columns name the features), with labels y when known.
+
+    X_train (and y_train): training rows for LIME's statistics, the mean baseline and the
+    distilled tree (default: X). task: 'classification' or 'regression' (default: told from
+    the output width and y). Serves on http://host:port/ until Ctrl+C; block=False serves
+    in a background thread; in Jupyter (or jupyter=True) the page shows in the cell and the
+    call returns at once. Returns a handle with .url, .service and .stop().
+    builtin_models=True adds Glimpse's own five models (trained on first use).
+    """
+    from dashboard import create_app
+
+    service = build_service(model, X, y, X_train=X_train, y_train=y_train, class_names=class_names,
+                            feature_names=feature_names, task=task, title=title, builtin_models=builtin_models,
+                            settings=settings)
+    return serve(create_app(service), host, port, block, jupyter)
+
+
+def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=None, feature_names=None,
+                  task: str | None = None, title: str | None = None, builtin_models: bool = False,
+                  settings: Settings | None = None) -> ExplanationService:
+    """The ExplanationService show() serves: the caller's models registered on their data
+    (each run on every sample first; a model that fails is a ModelError)."""
+    models = dict(model) if isinstance(model, Mapping) else {title or type(model).__name__: model}
+    if not models:
+        raise ModelError("No model given: pass a torch.nn.Module or a dict of them.")
+    X, frame_names = to_numpy(X, "X")
+    X = as_samples(X, "X")
+    check_shown_shape(tuple(X.shape[1:]))
+    if X_train is not None:
+        X_train = as_samples(to_numpy(X_train, "X_train")[0], "X_train")
+        check_training_rows(X, X_train)
+    y, y_train = to_labels(y, "y"), to_labels(y_train, "y_train")
+    if y_train is not None and X_train is None:
+        raise DataError("y_train was given without X_train.")
+    home = None if settings is not None or builtin_models else Path(tempfile.mkdtemp(prefix="glimpse-"))
+    service = ExplanationService(settings or _settings(home), specs=DEFAULT_SPECS if builtin_models else ())
+    if home is not None:
+        weakref.finalize(service, shutil.rmtree, home, ignore_errors=True)
+    names = feature_names if feature_names is not None else frame_names
+    for name, module in models.items():
+        rows = X if X_train is None else np.concatenate([X, X_train])
+        logits = outputs(module, rows)
+        infer_task(logits.shape[1], y, task)
+        classes = _class_names(class_names, logits.shape[1])
+        labels = encode_labels(y, len(X), classes, "y") if y is not None else logits[:len(X)].argmax(1)
+        train_labels = None if X_train is None else (
+            encode_labels(y_train, len(X_train), classes, "y_train") if y_train is not None
+            else logits[len(X):].argmax(1))
+        data = from_arrays("your data", X, labels, classes, X_train=X_train, y_train=train_labels,
+                           feature_names=names, description=_description(X, X_train),
+                           notes=_notes(y, X_train, y_train))
+        service.add_model(module, data, title=str(name), model_id=_new_id(service, str(name)),
+                          labelled=y is not None, logits=logits)
+    return service
+
+
+def _class_names(given, width: int) -> tuple[str, ...]:
+    if given is None:
+        return tuple(str(k) for k in range(width))
+    given = tuple(str(c) for c in given)
+    if len(given) != width:
+        raise ModelError(f"{len(given)} class names were given, but the model returns {width} outputs per sample: "
+                         "give one name per output.")
+    return given
+
+
+def _description(X, X_train) -> str:
+    extra = f" and {len(X_train):,} training rows" if X_train is not None else ""
+    return f"{len(X):,} samples passed to glimpse.show{extra}"
+
+
+def _notes(y, X_train, y_train) -> tuple[str, ...]:
+    notes = []
+    if y is None:
+        notes.append("No labels were given: the 'true label' shown is the model's own prediction, and the "
+                     "accuracy is unknown.")
+    if X_train is None:
+        notes.append("No training rows were given: LIME's statistics, the mean baseline and the distilled tree "
+                     "use the samples shown.")
+    elif y_train is None:
+        notes.append("The training rows came without labels: their 'true label' is the model's prediction.")
+    return tuple(notes)
+
+
+def _new_id(service, name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "model"
+    taken, model_id, k = set(service.model_ids()), base, 2
+    while model_id in taken:
+        model_id, k = f"{base}-{k}", k + 1
+    return model_id
+
+
+def _settings(home: Path | None) -> Settings:
+    """Glimpse's usual home (./.glimpse or GLIMPSE_HOME) when its own models are wanted
+    (home None): they are trained once and stored there. Otherwise a temporary home, gone
+    with the service, so the page lists the caller's models only."""
+    if home is None:
+        return Settings.from_env()
+    return Settings.from_env(model_store=home / "models", cache_dir=home / "cache")
