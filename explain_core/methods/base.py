@@ -167,11 +167,13 @@ def as_whole(value) -> int | None:
 
 
 def _allowed(lo, hi) -> str:
+    def fmt(x):
+        return f"{x:g}" if isinstance(x, float) else str(x)   # 1e+06, not 1000000.0
     if lo is not None and hi is not None:
-        return f"between {lo} and {hi}"
+        return f"between {fmt(lo)} and {fmt(hi)}"
     if lo is not None:
-        return f"at least {lo}"
-    return f"at most {hi}" if hi is not None else ""
+        return f"at least {fmt(lo)}"
+    return f"at most {fmt(hi)}" if hi is not None else ""
 
 
 def _kind_error(name: str, what: str, value, lo, hi) -> ParameterError:
