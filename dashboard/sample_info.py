@@ -77,7 +77,8 @@ def model_card(info):
 
 def model_options(service) -> list[dict]:
     kind = {"image": "images", "tabular": "table"}
-    return [{"label": f"{title} ({kind.get(k, k)}{', uploaded' if source != 'builtin' else ''})", "value": mid}
+    origin = {"builtin": "", "python": ", from Python"}     # glimpse.show's models come from Python
+    return [{"label": f"{title} ({kind.get(k, k)}{origin.get(source, ', uploaded')})", "value": mid}
             for mid, title, k, source in service.model_choices()]
 
 

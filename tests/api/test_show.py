@@ -74,7 +74,8 @@ def test_a_dict_of_models_puts_both_in_the_picker(served):
     infos = h.service.list_models()
     assert [i.model_id for i in infos] == ["baseline", "pruned"]
     assert all(i.feature_names == tuple(X.columns) and i.n_samples == 40 for i in infos)
-    assert [o["value"] for o in model_options(h.service)] == ["baseline", "pruned"]
+    assert [(o["value"], o["label"]) for o in model_options(h.service)] == \
+        [("baseline", "baseline (table, from Python)"), ("pruned", "pruned (table, from Python)")]
     a = h.service.explain("baseline", 7, "saliency", target=1)
     b = h.service.explain("pruned", 7, "saliency", target=1)
     np.testing.assert_array_equal(a.inputs, b.inputs)                    # the same sample
