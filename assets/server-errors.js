@@ -1,7 +1,7 @@
 /* Glimpse: show the server's refusal or failure of a Dash callback in the page.
 
-   A callback request that the server refuses (413: an upload over GLIMPSE_MAX_UPLOAD_MB,
-   401: sign-in needed) or fails (5xx) would otherwise just leave the page as it was. This
+   A callback request that the server refuses (400: a request that does not fit this page,
+   413: an upload over GLIMPSE_MAX_UPLOAD_MB, 401: sign-in needed) or fails (5xx) would otherwise just leave the page as it was. This
    wraps window.fetch, watches the answers to /_dash-update-component and shows a
    dismissable banner with the server's short message. Text only, never HTML. */
 (function () {
@@ -36,7 +36,7 @@
   function describe(status, body) {
     var text = (body || '').trim();
     var plain = text && text.length <= MAX_TEXT && text.charAt(0) !== '<' && text.charAt(0) !== '{';
-    if (plain && (status === 413 || status === 401)) return text;
+    if (plain && (status === 400 || status === 413 || status === 401)) return text;
     if (status === 413) return 'The request is larger than the server accepts (GLIMPSE_MAX_UPLOAD_MB).';
     if (status === 401) return 'Sign-in required: reload the page to sign in.';
     return 'The server could not answer this request (HTTP ' + status + ')' + (plain ? ': ' + text : '.') +
@@ -52,7 +52,7 @@
     var answer = original.apply(this, arguments);
     if (!isCallback(input)) return answer;
     return answer.then(function (response) {
-      if (response.status === 413 || response.status === 401 || response.status >= 500) {
+      if (response.status === 400 || response.status === 413 || response.status === 401 || response.status >= 500) {
         response.clone().text().then(function (body) { show(describe(response.status, body)); },
                                      function () { show(describe(response.status, '')); });
       }
