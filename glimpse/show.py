@@ -65,8 +65,9 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
     if home is not None:
         weakref.finalize(service, shutil.rmtree, home, ignore_errors=True)
     names = feature_names if feature_names is not None else frame_names
+    rows = X if X_train is None else np.concatenate([X, X_train])
+    shared: dict[tuple, object] = {}       # models with the same labels share one Dataset (and its memory)
     for name, module in models.items():
-        rows = X if X_train is None else np.concatenate([X, X_train])
         logits = outputs(module, rows)
         infer_task(logits.shape[1], y, task)
         classes = _class_names(class_names, logits.shape[1])
@@ -74,9 +75,10 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
         train_labels = None if X_train is None else (
             encode_labels(y_train, len(X_train), classes, "y_train") if y_train is not None
             else logits[len(X):].argmax(1))
-        data = from_arrays("your data", X, labels, classes, X_train=X_train, y_train=train_labels,
-                           feature_names=names, description=_description(X, X_train),
-                           notes=_notes(y, X_train, y_train))
+        key = (classes, labels.tobytes(), None if train_labels is None else train_labels.tobytes())
+        data = shared.get(key) or shared.setdefault(key, from_arrays(
+            "your data", X, labels, classes, X_train=X_train, y_train=train_labels, feature_names=names,
+            description=_description(X, X_train), notes=_notes(y, X_train, y_train)))
         service.add_model(module, data, title=str(name), model_id=_new_id(service, str(name)),
                           labelled=y is not None, logits=logits)
     return service

@@ -79,6 +79,7 @@ def test_a_dict_of_models_puts_both_in_the_picker(served):
     a = h.service.explain("baseline", 7, "saliency", target=1)
     b = h.service.explain("pruned", 7, "saliency", target=1)
     np.testing.assert_array_equal(a.inputs, b.inputs)                    # the same sample
+    assert h.service.dataset_for("baseline") is h.service.dataset_for("pruned")   # held once
     assert not np.allclose(a.attribution, b.attribution)                  # two models
 
 
