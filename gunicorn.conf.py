@@ -15,6 +15,24 @@ gunicorn.http.wsgi.SERVER = "glimpse"
 # servers of one user (tests, a second deployment) would share its path.
 control_socket_disable = True
 
+# Threads per worker: a request busy with a long computation (LIME at 20,000 samples) holds
+# one thread, not the whole worker; the service is thread-safe and lets cheap methods run
+# beside it (explain_core/fair_compute.py). Sync workers (--threads 1) missed the latency
+# targets under 20 users: docs/PERFORMANCE.md, Load.
+threads = 4
+
+
+def post_fork(server, worker):
+    """torch's thread pool sized to this worker's share of the cores (GLIMPSE_TORCH_THREADS
+    overrides it): two workers each with a pool as large as the machine made a LIME run
+    ~6x slower while the other worker answered clicks (OpenMP threads waiting on each other)."""
+    import os
+
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(int(os.environ.get("GLIMPSE_TORCH_THREADS") or max(1, cores // server.cfg.workers)))
+
 
 def post_worker_init(worker):
     """Warn loudly when bound beyond loopback without login (the app is loaded by now)."""

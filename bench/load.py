@@ -14,7 +14,7 @@ with the bodies the page sends when a thumbnail is clicked on the gradient-maps 
   cached    a click on one of the samples every user viewed in the warm-up
   uncached  a click on a sample nobody viewed yet (a cheap gradient map computed now)
   flood     one user sending LIME at its maximum, 20,000 perturbed samples, back to back
-Users wait 0.1-0.5 s between clicks. Reported: requests, HTTP errors (>= 500, other
+Users wait 0.1-0.5 s between clicks (--think). Reported: requests, HTTP errors (>= 500, other
 >= 400, no answer), answers that carry a message instead of a figure, and p50/p95/max of
 each kind.
 """
@@ -115,7 +115,8 @@ def click(session: requests.Session, url: str, body: dict, timeout: float = 60) 
         return time.perf_counter() - t, None, repr(e)
 
 
-def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.Random) -> None:
+def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.Random,
+          think: tuple[float, float]) -> None:
     session = requests.Session()
     fresh = iter(range(100 + user * 150, 250 + user * 150))      # this user's never-viewed samples
     while not stop.is_set():
@@ -127,7 +128,7 @@ def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.
                 break
             kind, body = "uncached", gradient_body(MODEL, sample, rng.choice(tuple(GRADIENT_PARAMS)))
         tally.add(kind, *click(session, url, body))
-        stop.wait(rng.uniform(0.1, 0.5))
+        stop.wait(rng.uniform(*think))
 
 
 def _flooder(url: str, stop: threading.Event, tally: Tally) -> None:
@@ -160,12 +161,13 @@ def summary(tally: Tally, seconds: float) -> dict:
 
 
 def run_load(url: str, users: int = 20, seconds: float = 60, flood: bool = True, seed: int = 0,
-             during=None, tally: Tally | None = None) -> dict:
+             during=None, tally: Tally | None = None, think: tuple[float, float] = (0.1, 0.5)) -> dict:
     """Drive `users` users (one of them the LIME flood when `flood`) for `seconds`; `during`
     (optional) runs in the calling thread while they do, e.g. to stop Redis for a while;
     every answer is also recorded in `tally` when one is given."""
     stop, tally = threading.Event(), tally or Tally()
-    threads = [threading.Thread(target=_user, args=(url, u, stop, tally, random.Random(seed + u)), daemon=True)
+    threads = [threading.Thread(target=_user, args=(url, u, stop, tally, random.Random(seed + u), think),
+                                daemon=True)
                for u in range(users - (1 if flood else 0))]
     if flood:
         threads.append(threading.Thread(target=_flooder, args=(url, stop, tally), daemon=True))
@@ -235,6 +237,7 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=4, help="gunicorn --threads (1: sync workers)")
     p.add_argument("--no-flood", action="store_true", help="no LIME flood user")
+    p.add_argument("--think", default="0.1,0.5", help="seconds a user waits between clicks: min,max")
     p.add_argument("--url", help="a running server instead of starting one")
     p.add_argument("--model-store")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
@@ -246,14 +249,15 @@ def main(argv=None) -> int:
         if url is None:
             url, procs, cache = start_servers(args.workers, args.threads, args.model_store, folder)
         warm_up(url)
-        result = run_load(url, args.users, args.seconds, flood=not args.no_flood)
+        think = tuple(float(v) for v in args.think.split(","))
+        result = run_load(url, args.users, args.seconds, flood=not args.no_flood, think=think)
     finally:
         for proc in reversed(procs):
             proc.terminate()
             proc.wait(30)
         shutil.rmtree(folder, ignore_errors=True)
     result.update(users=args.users, workers=args.workers, threads=args.threads, flood_user=not args.no_flood,
-                  cache=cache, targets_ms=TARGETS_MS)
+                  think_s=args.think, cache=cache, targets_ms=TARGETS_MS, load_average=os.getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
