@@ -17,8 +17,8 @@ control_socket_disable = True
 
 # Threads per worker: a request busy with a long computation (LIME at 20,000 samples) holds
 # one thread, not the whole worker; the service is thread-safe and lets cheap methods run
-# beside it (explain_core/fair_compute.py). Sync workers (--threads 1) missed the latency
-# targets under 20 users: docs/PERFORMANCE.md, Load.
+# beside it (explain_core/fair_compute.py). With two users flooding LIME, sync workers
+# (--threads 1) were both busy and clicks waited (cached p95 2.1 s vs 40 ms): docs/PERFORMANCE.md, Load.
 threads = 4
 
 

@@ -1,6 +1,6 @@
 """A bounded load test through the page's own callback requests.
 
-    python -m bench load [--users 20] [--seconds 60] [--threads 4] [--no-flood]
+    python -m bench load [--users 20] [--seconds 60] [--threads 4] [--floods 1] [--think 0.1,0.5]
                          [--url http://127.0.0.1:8050] [--model-store DIR]
                          [--out bench/results/load.json]
 
@@ -13,7 +13,8 @@ with the bodies the page sends when a thumbnail is clicked on the gradient-maps 
 (integrated gradients or saliency) or on the LIME tab:
   cached    a click on one of the samples every user viewed in the warm-up
   uncached  a click on a sample nobody viewed yet (a cheap gradient map computed now)
-  flood     one user sending LIME at its maximum, 20,000 perturbed samples, back to back
+  flood     a user (--floods of them) sending LIME at its maximum, 20,000 perturbed
+            samples, back to back
 Users wait 0.1-0.5 s between clicks (--think). Reported: requests, HTTP errors (>= 500, other
 >= 400, no answer), answers that carry a message instead of a figure, and p50/p95/max of
 each kind.
@@ -131,9 +132,8 @@ def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.
         stop.wait(rng.uniform(*think))
 
 
-def _flooder(url: str, stop: threading.Event, tally: Tally) -> None:
+def _flooder(url: str, stop: threading.Event, tally: Tally, sample: int) -> None:
     session = requests.Session()
-    sample = 3100
     while not stop.is_set():
         tally.add("flood", *click(session, url, lime_body(MODEL, sample, FLOOD_SAMPLES), timeout=120))
         sample += 1
@@ -160,17 +160,17 @@ def summary(tally: Tally, seconds: float) -> dict:
             **{kind: stats(v) for kind, v in tally.times.items()}}
 
 
-def run_load(url: str, users: int = 20, seconds: float = 60, flood: bool = True, seed: int = 0,
+def run_load(url: str, users: int = 20, seconds: float = 60, flood: int = 1, seed: int = 0,
              during=None, tally: Tally | None = None, think: tuple[float, float] = (0.1, 0.5)) -> dict:
-    """Drive `users` users (one of them the LIME flood when `flood`) for `seconds`; `during`
+    """Drive `users` users (`flood` of them flooding LIME) for `seconds`; `during`
     (optional) runs in the calling thread while they do, e.g. to stop Redis for a while;
     every answer is also recorded in `tally` when one is given."""
     stop, tally = threading.Event(), tally or Tally()
     threads = [threading.Thread(target=_user, args=(url, u, stop, tally, random.Random(seed + u), think),
                                 daemon=True)
-               for u in range(users - (1 if flood else 0))]
-    if flood:
-        threads.append(threading.Thread(target=_flooder, args=(url, stop, tally), daemon=True))
+               for u in range(users - int(flood))]
+    threads += [threading.Thread(target=_flooder, args=(url, stop, tally, 3100 + 300 * f), daemon=True)
+                for f in range(int(flood))]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=4, help="gunicorn --threads (1: sync workers)")
-    p.add_argument("--no-flood", action="store_true", help="no LIME flood user")
+    p.add_argument("--floods", type=int, default=1, help="users flooding LIME (0: none)")
     p.add_argument("--think", default="0.1,0.5", help="seconds a user waits between clicks: min,max")
     p.add_argument("--url", help="a running server instead of starting one")
     p.add_argument("--model-store")
@@ -250,13 +250,13 @@ def main(argv=None) -> int:
             url, procs, cache = start_servers(args.workers, args.threads, args.model_store, folder)
         warm_up(url)
         think = tuple(float(v) for v in args.think.split(","))
-        result = run_load(url, args.users, args.seconds, flood=not args.no_flood, think=think)
+        result = run_load(url, args.users, args.seconds, flood=args.floods, think=think)
     finally:
         for proc in reversed(procs):
             proc.terminate()
             proc.wait(30)
         shutil.rmtree(folder, ignore_errors=True)
-    result.update(users=args.users, workers=args.workers, threads=args.threads, flood_user=not args.no_flood,
+    result.update(users=args.users, workers=args.workers, threads=args.threads, flood_users=args.floods,
                   think_s=args.think, cache=cache, targets_ms=TARGETS_MS, load_average=os.getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

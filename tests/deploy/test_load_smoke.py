@@ -21,7 +21,7 @@ def test_twenty_users_and_a_lime_flood_get_no_errors(tmp_path, trained_models):
         wait_until(lambda: all(requests.get(server.url + "/_glimpse/health", timeout=5).json()["ready"]
                                for _ in range(4)), 120, "both workers' models", interval=0.5)
         warm_up(server.url, rounds=2)
-        result = run_load(server.url, users=20, seconds=5, flood=True)
+        result = run_load(server.url, users=20, seconds=5, flood=1)
     finally:
         server.stop()
         redis.stop()

@@ -54,7 +54,7 @@ def test_redis_down_under_load_no_5xx_and_shared_again_after(served):
         redis.start()
 
     tally = Tally()
-    result = run_load(server.url, users=20, seconds=25, flood=False, during=outage, tally=tally)
+    result = run_load(server.url, users=20, seconds=25, flood=0, during=outage, tally=tally)
     assert result["errors"] == {"5xx": 0, "4xx": 0, "no_answer": 0}, (result, server.proc.log())
     assert result["messages"] == 0, result["message_examples"]
     during = [status for t, status in tally.answered if window[0] < t < window[1]]
