@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from bench.chrome import free_port
 from dashboard import ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,14 +185,6 @@ def run_load(url: str, users: int = 20, seconds: float = 60, flood: int = 1, see
 
 
 # ---------------------------------------------------------------------- a server of its own
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -213,13 +206,13 @@ def start_servers(workers: int, threads: int, model_store: str | None, folder: P
         env["GLIMPSE_MODEL_STORE"] = model_store
     procs = []
     if shutil.which("redis-server"):
-        port = _free_port()
+        port = free_port()
         procs.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                        "--appendonly", "no"], stdout=subprocess.DEVNULL, cwd=folder))
         env.update(GLIMPSE_CACHE_TYPE="redis", GLIMPSE_CACHE_URL=f"redis://127.0.0.1:{port}/0")
     else:
         env["GLIMPSE_CACHE_TYPE"] = "filesystem"
-    port = _free_port()
+    port = free_port()
     log = open(folder / "gunicorn.log", "ab")
     procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-b", f"127.0.0.1:{port}",
                                    "-w", str(workers), "--threads", str(threads), "--timeout", "120"],

@@ -14,6 +14,7 @@ from explain_core import ExplanationService
 from explain_core.fair_compute import HOOKED, BusyError, ComputeGate, client_scope, is_expensive
 from explain_core.methods import registry
 from explain_core.methods.base import hooks
+from tests.held_slot import held_slot
 
 MODEL = "mnist-cnn"
 BIG_LIME = {"n_samples": 20000}
@@ -41,23 +42,13 @@ def in_thread(fn, *args, **kw):
 
 
 @pytest.fixture()
-def held_slot(fresh):
-    """The process's expensive slot held by client 'holder' until the test ends."""
-    release, entered = threading.Event(), threading.Event()
-
-    def hold():
-        with fresh.compute.gate.expensive("holder", "lime"):
-            entered.set()
-            release.wait(30)
-    t = threading.Thread(target=hold, daemon=True)
-    t.start()
-    assert entered.wait(5)
-    yield release
-    release.set()
-    t.join(5)
+def held(fresh):
+    """The process's expensive slot held by client 'holder' until the test ends (or it sets it)."""
+    with held_slot(fresh.compute.gate, "holder") as release:
+        yield release
 
 
-def test_cheap_methods_do_not_wait_behind_a_held_expensive_slot(fresh, held_slot):
+def test_cheap_methods_do_not_wait_behind_a_held_expensive_slot(fresh, held):
     for method in ("integrated_gradients", "saliency", "activations", "gradcam"):
         t, box = in_thread(fresh.explain, MODEL, 7, method, client="someone")
         t.join(10)
@@ -68,7 +59,7 @@ def test_cheap_methods_do_not_wait_behind_a_held_expensive_slot(fresh, held_slot
     assert not t.is_alive() and "error" not in box
 
 
-def test_a_client_with_a_running_expensive_computation_is_refused(fresh, held_slot):
+def test_a_client_with_a_running_expensive_computation_is_refused(fresh, held):
     t0 = time.perf_counter()
     with pytest.raises(BusyError, match="You already have a LIME computation running; wait for it"):
         fresh.explain(MODEL, 8, "lime", client="holder", **BIG_LIME)
@@ -77,7 +68,7 @@ def test_a_client_with_a_running_expensive_computation_is_refused(fresh, held_sl
         fresh.explain(MODEL, 8, "lime", **BIG_LIME)
 
 
-def test_another_client_queues_shows_its_place_and_runs_when_the_slot_frees(fresh, held_slot):
+def test_another_client_queues_shows_its_place_and_runs_when_the_slot_frees(fresh, held):
     t, box = in_thread(fresh.explain, MODEL, 9, "lime", client="waiter", **BIG_LIME)
     deadline = time.monotonic() + 5
     while fresh.compute_status("waiter")["position"] is None and time.monotonic() < deadline:
@@ -86,7 +77,7 @@ def test_another_client_queues_shows_its_place_and_runs_when_the_slot_frees(fres
     assert status == {"running": 1, "waiting": 1, "position": 1, "mine": None}
     time.sleep(0.2)
     assert t.is_alive()                      # still waiting: the holder has the slot
-    held_slot.set()
+    held.set()
     t.join(30)
     assert not t.is_alive() and "error" not in box
     assert box["value"].params["n_samples"] == 20000
@@ -95,25 +86,25 @@ def test_another_client_queues_shows_its_place_and_runs_when_the_slot_frees(fres
 
 def test_a_full_queue_refuses_with_a_message():
     gate = ComputeGate(max_running=1, max_waiting=1)
-    release = threading.Event()
+    b_done = threading.Event()
 
-    def hold(client):
-        with gate.expensive(client, "lime"):
-            release.wait(10)
-    threads = [threading.Thread(target=hold, args=(c,), daemon=True) for c in ("a", "b")]
-    for th in threads:
-        th.start()
+    def b():
+        with gate.expensive("b", "lime"):
+            b_done.wait(10)
+    with held_slot(gate, "a"):
+        t, _ = in_thread(b)                                   # waits: the queue is full now
+        deadline = time.monotonic() + 5
+        while gate.status()["waiting"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(BusyError, match="busy with 2 long computations"):
+            with gate.expensive("c", "lime"):
+                pass
     deadline = time.monotonic() + 5
-    while gate.status()["waiting"] < 1 and time.monotonic() < deadline:
+    while gate.status("b")["mine"] is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    with pytest.raises(BusyError, match="busy with 2 long computations"):
-        with gate.expensive("c", "lime"):
-            pass
-    release.set()
-    for th in threads:
-        th.join(5)
-    with gate.expensive("c", "lime"):        # free again
-        assert gate.status("c")["mine"] == "LIME"
+    assert gate.status("b")["mine"] == "LIME"                 # b got the slot when a let go
+    b_done.set()
+    t.join(5)
 
 
 def test_a_wait_is_bounded():

@@ -1,8 +1,6 @@
 """The header's server notice, the per-request client key and /_glimpse/status."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from bench.load import lime_body
@@ -11,6 +9,7 @@ from explain_core import ExplanationService
 from explain_core.cache import InProcessCache
 from explain_core.resilient_cache import NOTICE, ResilientCache
 from tests.deploy.conftest import free_port
+from tests.held_slot import held_slot
 
 
 def notice_body() -> dict:
@@ -62,19 +61,8 @@ def test_a_browser_gets_a_client_cookie_once(service):
 @pytest.fixture()
 def busy_browser(service):
     """The expensive slot held by the browser whose cookie is 'abc', until the test ends."""
-    key = server_status.client_key("abc", "127.0.0.1")
-    release, entered = threading.Event(), threading.Event()
-
-    def hold():
-        with service.compute.gate.expensive(key, "lime"):
-            entered.set()
-            release.wait(30)
-    t = threading.Thread(target=hold, daemon=True)
-    t.start()
-    assert entered.wait(5)
-    yield
-    release.set()
-    t.join(5)
+    with held_slot(service.compute.gate, server_status.client_key("abc", "127.0.0.1")):
+        yield
 
 
 def test_a_second_expensive_request_of_one_browser_gets_a_message(service, busy_browser):
