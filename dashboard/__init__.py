@@ -65,7 +65,6 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     else:
         jobs = precompute.PrecomputeJobs(service)
     precompute.register_callbacks(app, service, jobs)
-    server_status.register(app, service)   # the header's notice, per-client key, /_glimpse/status
 
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed
@@ -79,6 +78,7 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     if server_timing:
         timing.install(app, service)
     security.install(app)   # request size limit, security headers, optional login
+    server_status.register(app, service)   # after login: the signed-in user is the client key
     errors.install(app)     # failed callbacks: a message in the page; malformed requests: 400, not 500
 
     app.glimpse_service = service

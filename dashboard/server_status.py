@@ -3,8 +3,9 @@ user's long computation is waiting behind others. A small notice in the header, 
 every few seconds; also the request's client key for the service's per-client limit on
 expensive methods (explain_core/fair_compute.py), and /_glimpse/status for operators.
 
-The client key is a random cookie set on the first response plus the remote address:
-the per-client limit then holds per browser even behind one proxy address.
+The client key is the signed-in user's name when login is on; otherwise a random
+cookie set on the first response plus the remote address, so the per-client limit holds
+per browser even behind one proxy address.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dash import Input, Output, dcc, html
 
 from explain_core.fair_compute import reset_client, set_client
 
-from . import ids
+from . import ids, security
 
 COOKIE = "glimpse_client"
 POLL_MS = 5000
@@ -31,8 +32,8 @@ def notice():
     ], className="server-status")
 
 
-def client_key(cookie: str | None, remote_addr: str | None) -> str:
-    return f"{cookie or '-'}@{remote_addr or '-'}"
+def client_key(cookie: str | None, remote_addr: str | None, user: str | None = None) -> str:
+    return f"user:{user}" if user else f"{cookie or '-'}@{remote_addr or '-'}"
 
 
 def messages(cache: dict, compute: dict) -> list[str]:
@@ -54,8 +55,9 @@ def register(app, service) -> None:
 
     @server.before_request
     def _name_client():
+        # registered after security.install: its login check has named the user by now
         flask.g.glimpse_client_token = set_client(client_key(flask.request.cookies.get(COOKIE),
-                                                             flask.request.remote_addr))
+                                                             flask.request.remote_addr, security.current_user()))
 
     @server.teardown_request
     def _forget_client(_exc=None):
