@@ -86,7 +86,8 @@ def test_csv_training_finishes_under_gunicorn_after_an_explanation(dash_duo, ser
     """One worker, so the explanation is surely computed by the process (and thread: a sync
     worker serves requests in its main thread, where OpenMP's pool then lives) that
     receives Train. The old DiskcacheManager fork hung here."""
-    server = Gunicorn(tmp_path, base_env(GLIMPSE_CACHE_TYPE="simple"), workers=1).start()
+    server = Gunicorn(tmp_path, base_env(GLIMPSE_CACHE_TYPE="simple"), workers=1,
+                      extra_args=("--threads", "1")).start()   # the sync worker of the original report
     try:
         page = open_page(dash_duo, service, server.url)
         other = next(i for i in page.thumb_ids() if i != page.sample_id())
