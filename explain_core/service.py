@@ -15,7 +15,7 @@ from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
 from .errors import GlimpseError, ParameterError, UnknownIdError
 from .fair_compute import FairCompute, current_client
-from .methods.base import as_whole, check_target, conv_layers, named_layers, resolve_target, shown
+from .methods.base import as_whole, check_target, conv_layers, layer_type, named_layers, resolve_target, shown
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.live_hash import LiveHashes
 from .models.store import ModelStore
@@ -248,9 +248,9 @@ class ExplanationService:
             architecture=str(getattr(tm.module, "architecture", tm.spec.arch)),
             accuracy=tm.accuracy, hash=self._hash(tm), input_shape=d.input_shape, class_names=d.class_names,
             feature_names=d.feature_names if d.kind == "tabular" else (),
-            layers=tuple((n, type(m).__name__) for n, m in named_layers(tm.module)),
+            layers=tuple((n, layer_type(m)) for n, m in named_layers(tm.module)),
             conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
-            notes=d.notes,
+            notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())),
         )
 
     # ------------------------------------------------------------------------ samples

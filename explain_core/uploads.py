@@ -33,6 +33,7 @@ from .data.dataset import Dataset
 from .errors import GlimpseError, ModelFileError
 from .model_safety import first_forward, load_checked
 from .models.architectures import build
+from .models.script_view import script_view
 from .models.store import ModelStore, content_hash
 from .models.training import accuracy
 from .models.zoo import ModelSpec, TrainedModel, fit_spec
@@ -126,6 +127,7 @@ def add_torchscript_model(service, content: bytes, input_shape, class_names=None
     check_outputs(archive, data)
     title = title or f"TorchScript {getattr(module, 'original_name', 'model')} ({model_id})"
     spec = ModelSpec(model_id, title, data.name, f"TorchScript {getattr(module, 'original_name', '')}".strip())
+    module = script_view(module)      # its layers, as far as its compiled forward lets them be watched
     tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
                       trained_now=True, source="torchscript")
     folder = uploads_root(service.store) / model_id
@@ -214,6 +216,7 @@ def _load_torchscript(service, folder: Path, meta: dict) -> TrainedModel:
     if meta.get("class_names"):
         data = dataclasses.replace(data, class_names=tuple(meta["class_names"]))
     spec = ModelSpec(meta["model_id"], meta["title"], data.name, meta["arch"])
+    module = script_view(module)
     return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="torchscript")
 
 

@@ -285,14 +285,33 @@ def has_hooks(model: nn.Module) -> bool:
     return False
 
 
+def layer_type(m: nn.Module) -> str:
+    """The class name a layer was built from: its own, or for a layer loaded from a model
+    file the name recorded there (`glimpse_type`: a TorchScript submodule's original_name,
+    the type a torch.export program noted for each of its submodules)."""
+    return getattr(m, "glimpse_type", None) or type(m).__name__
+
+
+def is_layer(m: nn.Module, cls: type | tuple[type, ...]) -> bool:
+    """isinstance(m, cls), or a layer from a model file that was built as one of them."""
+    classes = cls if isinstance(cls, tuple) else (cls,)
+    return isinstance(m, classes) or layer_type(m) in {c.__name__ for c in classes}
+
+
+def watched(m: nn.Module) -> bool:
+    """False for a layer whose output no hook can see: it runs inside compiled code (a
+    TorchScript forward that does more than call its layers in turn); see `glimpse_hidden`."""
+    return not getattr(m, "glimpse_hidden", False)
+
+
 def named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Leaf modules worth showing, in registration order (forward order for our zoo)."""
     keep = (nn.Conv2d, nn.Linear, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten)
-    return [(n, m) for n, m in model.named_modules() if n and isinstance(m, keep)]
+    return [(n, m) for n, m in model.named_modules() if n and is_layer(m, keep) and watched(m)]
 
 
 def conv_layers(model: nn.Module) -> list[str]:
-    return [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    return [n for n, m in model.named_modules() if is_layer(m, nn.Conv2d) and watched(m)]
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-import torch
 
 from ..errors import ParameterError, UnknownIdError
 from .base import as_finite, check_param, conv_layers, shown
+from .introspection import cannot_show
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,8 @@ def normalise_params(name: str, params: dict, kind: str, model=None) -> dict:
     unknown = set(params) - known
     if unknown:
         raise ParameterError(f"Unknown parameter(s) for {spec.title}: {', '.join(sorted(unknown))}")
-    if name in INTROSPECTIVE and isinstance(model, torch.jit.ScriptModule):
-        raise ParameterError(f"{spec.title} needs the model's layers, which a TorchScript model does not "
-                             "expose; the gradient maps, occlusion, LIME and the tree work for it")
+    if name in INTROSPECTIVE and (why := cannot_show(name, model)):
+        raise ParameterError(why)     # e.g. a TorchScript forward that hides its layers
     is_image = kind == "image"
     out = {p.name: p.normalise(params.get(p.name), is_image) for p in spec.params}
     if name == "lime" and not is_image:

@@ -1,9 +1,10 @@
 """Learned weights per layer: convolution kernels and dense weight matrices."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-from .base import LayerWeights, Weights, to_numpy
+from .base import LayerWeights, Weights, is_layer, to_numpy
 
 MNIST_PIXELS = 28 * 28
 
@@ -22,18 +23,22 @@ class FilterWeights:
         self.feature_names = tuple(feature_names)
 
     def explain(self, x=None) -> Weights:
-        modules = [(n, m) for n, m in self.model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        has_conv = any(isinstance(m, nn.Conv2d) for _, m in modules)
+        # by class or, for a layer loaded from a model file, by the class it was built as
+        modules = [(n, m) for n, m in self.model.named_modules()
+                   if is_layer(m, (nn.Conv2d, nn.Linear)) and isinstance(getattr(m, "weight", None), torch.Tensor)]
+        has_conv = any(is_layer(m, nn.Conv2d) for _, m in modules)
         out, first_linear = [], True
         for name, m in modules:
             w = to_numpy(m.weight)
-            b = to_numpy(m.bias) if m.bias is not None else None
-            if isinstance(m, nn.Conv2d):
+            bias = getattr(m, "bias", None)
+            b = to_numpy(bias) if bias is not None else None
+            if is_layer(m, nn.Conv2d):
                 out.append(LayerWeights(name, "conv", w, b))
                 continue
-            if first_linear and not has_conv and m.in_features == MNIST_PIXELS and not self.feature_names:
-                out.append(LayerWeights(name, "dense_image", w.reshape(m.out_features, 1, 28, 28), b))
-            elif first_linear and self.feature_names and m.in_features == len(self.feature_names):
+            n_out, n_in = w.shape
+            if first_linear and not has_conv and n_in == MNIST_PIXELS and not self.feature_names:
+                out.append(LayerWeights(name, "dense_image", w.reshape(n_out, 1, 28, 28), b))
+            elif first_linear and self.feature_names and n_in == len(self.feature_names):
                 out.append(LayerWeights(name, "dense", w, b, input_names=self.feature_names))
             else:
                 out.append(LayerWeights(name, "dense", w, b))

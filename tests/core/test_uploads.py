@@ -15,7 +15,7 @@ from sklearn.datasets import load_breast_cancer
 from torch import nn
 
 from explain_core import ExplanationService, Settings
-from explain_core.errors import ParameterError, DataError, ModelFileError, UnknownIdError
+from explain_core.errors import DataError, ModelFileError, UnknownIdError
 from explain_core.models.architectures import TabularMLP
 from explain_core.uploads import load_upload, stored_upload_ids, uploads_root
 
@@ -163,10 +163,19 @@ def test_torchscript_mnist_cnn_matches_the_original(service, settings, ts_servic
     want = service.explain("mnist-cnn", 3, "gradient_x_input")
     assert got.target == want.target
     np.testing.assert_allclose(got.attribution, want.attribution, atol=1e-5)
-    # layer views need hooks, which TorchScript refuses: a clear message, not a crash
+    # TorchScript refuses hooks, but this forward only calls its layers in turn: run from
+    # Python one layer at a time (models/script_view.py), every layer view is the original's
+    assert again.model_info(model_id).layers == original.layers
+    assert again.model_info(model_id).conv_layers == ("conv1", "conv2")
     for method in ("activations", "weights", "gradcam"):
-        with pytest.raises(ParameterError, match="TorchScript model"):
-            again.explain(model_id, 3, method)
+        got, want = again.explain(model_id, 3, method), service.explain("mnist-cnn", 3, method)
+        if method == "gradcam":
+            np.testing.assert_allclose(got.attribution, want.attribution, atol=1e-5)
+            continue
+        for a, b in zip(got.layers, want.layers, strict=True):
+            assert a.name == b.name and a.kind == b.kind
+            np.testing.assert_allclose(a.values if method == "activations" else a.weights,
+                                       b.values if method == "activations" else b.weights, atol=1e-5)
 
 
 def test_torchscript_class_names_rename_the_classes(service, ts_service):
