@@ -38,48 +38,13 @@ import numpy as np
 import requests
 
 from bench.chrome import free_port
-from dashboard import ids
+from bench.dash_requests import GRADIENT_PARAMS, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "mnist-cnn"
-GRADIENT_PARAMS = {"integrated_gradients": {"n_steps": 50, "baseline": "zero", "rule": "gausslegendre"},
-                   "saliency": {"abs": ["on"]}}
 FLOOD_SAMPLES = 20000
 WARM_SAMPLES = tuple(range(4000, 4012))        # the cached clicks: viewed once before timing starts
 TARGETS_MS = {"cached": 300, "uncached": 1000}
-
-
-# ---------------------------------------------------------------------- request bodies
-def _io(cid, prop, value=None):
-    return {"id": cid, "property": prop, "value": value}
-
-
-def gradient_body(model: str, sample: int, method: str, drawn=None) -> dict:
-    """The gradient-maps tab's render callback for `sample` (as the page sends it)."""
-    tab = ids.TAB_GRADIENTS
-    controls = [{"type": ids.PARAM, "slot": "a", "method": method, "name": k} for k in GRADIENT_PARAMS[method]]
-    return {
-        "output": f"..{ids.output(tab)}.children...{ids.drawn(tab)}.data..",
-        "outputs": [{"id": ids.output(tab), "property": "children"}, {"id": ids.drawn(tab), "property": "data"}],
-        "inputs": [_io(ids.view(tab), "data", {"model": model, "sample": sample, "target": None}),
-                   _io(ids.METHOD_A, "value", method),
-                   [_io(c, "value", GRADIENT_PARAMS[method][c["name"]]) for c in controls],
-                   _io(ids.METHOD_B, "value", ids.NO_METHOD), []],
-        "state": [[_io(c, "id", c) for c in controls], [], _io(ids.TABS, "value", tab), _io(ids.drawn(tab), "data", drawn)],
-        "changedPropIds": [f"{ids.view(tab)}.data"],
-    }
-
-
-def lime_body(model: str, sample: int, n_samples: int, drawn=None) -> dict:
-    tab = ids.TAB_LIME
-    return {
-        "output": f"..{ids.output(tab)}.children...{ids.drawn(tab)}.data..",
-        "outputs": [{"id": ids.output(tab), "property": "children"}, {"id": ids.drawn(tab), "property": "data"}],
-        "inputs": [_io(ids.view(tab), "data", {"model": model, "sample": sample, "target": None}),
-                   _io(ids.LIME_SAMPLES, "value", n_samples), _io(ids.LIME_KERNEL, "value", None)],
-        "state": [_io(ids.TABS, "value", tab), _io(ids.drawn(tab), "data", drawn)],
-        "changedPropIds": [f"{ids.view(tab)}.data"],
-    }
 
 
 # ---------------------------------------------------------------------- the users
@@ -117,35 +82,40 @@ def click(session: requests.Session, url: str, body: dict, timeout: float = 60) 
         return time.perf_counter() - t, None, repr(e)
 
 
-def _user(url: str, user: int, stop: threading.Event, tally: Tally, rng: random.Random,
+def page_of(url: str) -> Page:
+    return Page.fetch(lambda path: requests.get(url + path, timeout=30).json())
+
+
+def _user(url: str, page: Page, user: int, stop: threading.Event, tally: Tally, rng: random.Random,
           think: tuple[float, float]) -> None:
     session = requests.Session()
     fresh = iter(range(100 + user * 150, 250 + user * 150))      # this user's never-viewed samples
     while not stop.is_set():
         if rng.random() < 0.5:
-            kind, body = "cached", gradient_body(MODEL, rng.choice(WARM_SAMPLES), "integrated_gradients")
+            kind, body = "cached", page.gradient(MODEL, rng.choice(WARM_SAMPLES), "integrated_gradients")
         else:
             sample = next(fresh, None)
             if sample is None:
                 break
-            kind, body = "uncached", gradient_body(MODEL, sample, rng.choice(tuple(GRADIENT_PARAMS)))
+            kind, body = "uncached", page.gradient(MODEL, sample, rng.choice(tuple(GRADIENT_PARAMS)))
         tally.add(kind, *click(session, url, body))
         stop.wait(rng.uniform(*think))
 
 
-def _flooder(url: str, stop: threading.Event, tally: Tally, sample: int) -> None:
+def _flooder(url: str, page: Page, stop: threading.Event, tally: Tally, sample: int) -> None:
     session = requests.Session()
     while not stop.is_set():
-        tally.add("flood", *click(session, url, lime_body(MODEL, sample, FLOOD_SAMPLES), timeout=120))
+        tally.add("flood", *click(session, url, page.lime(MODEL, sample, FLOOD_SAMPLES), timeout=120))
         sample += 1
 
 
 def warm_up(url: str, samples=WARM_SAMPLES, rounds: int = 6) -> None:
     """Every warm sample's map computed and cached (several rounds reach every worker)."""
+    page = page_of(url)
     for _ in range(rounds):
         with requests.Session() as s:
             for i in samples:
-                click(s, url, gradient_body(MODEL, i, "integrated_gradients"))
+                click(s, url, page.gradient(MODEL, i, "integrated_gradients"))
 
 
 def summary(tally: Tally, seconds: float) -> dict:
@@ -166,11 +136,11 @@ def run_load(url: str, users: int = 20, seconds: float = 60, flood: int = 1, see
     """Drive `users` users (`flood` of them flooding LIME) for `seconds`; `during`
     (optional) runs in the calling thread while they do, e.g. to stop Redis for a while;
     every answer is also recorded in `tally` when one is given."""
-    stop, tally = threading.Event(), tally or Tally()
-    threads = [threading.Thread(target=_user, args=(url, u, stop, tally, random.Random(seed + u), think),
+    stop, tally, page = threading.Event(), tally or Tally(), page_of(url)
+    threads = [threading.Thread(target=_user, args=(url, page, u, stop, tally, random.Random(seed + u), think),
                                 daemon=True)
                for u in range(users - int(flood))]
-    threads += [threading.Thread(target=_flooder, args=(url, stop, tally, 3100 + 300 * f), daemon=True)
+    threads += [threading.Thread(target=_flooder, args=(url, page, stop, tally, 3100 + 300 * f), daemon=True)
                 for f in range(int(flood))]
     t0 = time.perf_counter()
     for t in threads:

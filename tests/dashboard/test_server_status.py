@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.load import lime_body
+from bench.dash_requests import Page
 from dashboard import create_app, ids, server_status
 from explain_core import ExplanationService
 from explain_core.cache import InProcessCache
@@ -81,7 +81,8 @@ def busy_browser(service):
 def test_a_second_expensive_request_of_one_browser_gets_a_message(service, busy_browser, make_client):
     client = make_client(service)
     client.set_cookie(server_status.COOKIE, "abc")
-    r = client.post("/_dash-update-component", json=lime_body("mnist-cnn", 17, 20000))
+    body = Page.fetch(lambda path: client.get(path).get_json()).lime("mnist-cnn", 17, 20000)
+    r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200
     assert "You already have a LIME computation running; wait for it" in r.get_data(as_text=True)
     status = client.get("/_glimpse/status").get_json()
@@ -95,7 +96,8 @@ def test_a_signed_in_user_is_one_client_whatever_the_browser(service, make_clien
     monkeypatch.setenv("GLIMPSE_USERS", "alice:pw")
     with held_slot(service.compute.gate, server_status.client_key(None, None, user="alice")):
         client = make_client(service)
-        r = client.post("/_dash-update-component", json=lime_body("mnist-cnn", 18, 20000), headers=ALICE)
+        body = Page.fetch(lambda path: client.get(path, headers=ALICE).get_json()).lime("mnist-cnn", 18, 20000)
+        r = client.post("/_dash-update-component", json=body, headers=ALICE)
         assert "You already have a LIME computation running" in r.get_data(as_text=True)
 
 
