@@ -11,21 +11,24 @@ LABELS = {
     "n_samples": "samples", "noise_level": "noise (σ, fraction of input range)", "seed": "random seed",
     "layer": "layer", "relu": "positive evidence only (ReLU)", "window": "window", "stride": "stride",
     "fill": "fill value", "kernel_width": "kernel width", "top_k": "features listed",
-    "segmentation": "segments", "patch": "patch size",
+    "segmentation": "segments", "patch": "patch size", "noise_scale": "noise relative to",
 }
 CHOICE_LABELS = {
-    "zero": "zero", "mean": "training mean", "gausslegendre": "Gauss–Legendre",
+    "zero": "zero", "mean": "training mean", "channel_mean": "training mean per channel",
+    "sample": "the sample's range", "channel": "each channel's range", "gausslegendre": "Gauss–Legendre",
     "riemann_trapezoid": "trapezoid", "riemann_left": "left sum", "riemann_right": "right sum",
     "riemann_middle": "midpoint", "grid": "square patches", "slic": "superpixels (SLIC)",
 }
 HELP = {
     "abs": "Show |gradient| (how much) instead of the signed gradient (which way).",
     "n_steps": "Points on the path from the baseline to the input; more steps, smaller completeness delta.",
-    "baseline": "zero: a black image / all-zero row; mean: the average training sample.",
+    "baseline": "zero: a black image / all-zero row; mean: the average training sample; per channel: an image "
+                "of flat colour, each channel at its mean training value.",
+    "noise_scale": "σ relative to the whole sample's value range, or to each colour channel's own range.",
     "rule": "How the path integral is approximated; Gauss–Legendre needs the fewest steps.",
     "noise_level": "Standard deviation of the Gaussian noise, relative to the input's value range.",
     "layer": "The convolution layer whose feature maps Grad-CAM weighs.",
-    "window": "Side of the square (pixels) or number of features hidden at a time.",
+    "window": "Side of the square (pixels, up to the image's side) or number of features hidden at a time.",
     "stride": "How far the window moves each step.",
     "fill": "The value hidden inputs are replaced with.",
     "kernel_width": "Width of the proximity kernel; empty = the default (0.25 for images, 0.75·√features for tables).",
@@ -41,10 +44,8 @@ def param_controls(slot: str, spec, info, only: tuple[str, ...] | None = None) -
     """One labelled control per parameter; ids {"type": PARAM, "slot", "method", "name"}."""
     image = info.kind == "image"
     out = []
-    for p in spec.params:
+    for p in spec.params_for(info.kind, info.input_shape):   # defaults and ranges fitted to the image size
         if only is not None and p.name not in only:
-            continue
-        if not image and spec.name == "lime" and p.name in ("segmentation", "patch"):
             continue
         pid = {"type": ids.PARAM, "slot": slot, "method": spec.name, "name": p.name}
         out.append(html.Label([LABELS.get(p.name, p.name), _control(pid, p, spec, info, default_of(p, image))],

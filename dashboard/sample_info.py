@@ -66,6 +66,8 @@ def model_card(info):
         ("Architecture", info.architecture),
         ("Held-out accuracy", f"{acc} on {info.n_test:,} samples"),
     ]
+    if getattr(info, "train_accuracy", None) is not None:   # a gap between the two says: look at the maps
+        items.append(("Training accuracy", f"{100 * info.train_accuracy:.1f}% on {info.n_samples - info.n_test:,} samples"))
     card = [html.Div([html.Span(k, className="card-key"), html.Span(v, className="card-value")],
                      className="card-item") for k, v in items]
     if info.notes:

@@ -47,10 +47,13 @@ def _gradient(name: str):
         elif name == "gradient_x_input":
             method, params = gradients.GradientXInput(module, batch_size=ROWS_PER_CALL), {}
         else:
+            scale = p.get("noise_scale", "sample")
             method = gradients.SmoothGrad(module, n_samples=p["n_samples"], noise_level=p["noise_level"],
-                                          abs=p["abs"], seed=p["seed"], batch_size=ROWS_PER_CALL)
+                                          abs=p["abs"], seed=p["seed"], batch_size=ROWS_PER_CALL, noise_scale=scale)
             params = {"n_samples": int(p["n_samples"]), "noise_level": float(p["noise_level"]),
                       "abs": bool(p["abs"]), "seed": int(p["seed"])}
+            if scale != "sample":       # as SmoothGrad.attribute reports it
+                params["noise_scale"] = scale
         maps = method.attribute_batch(X, targets)
         return [Attribution(name, a, x, int(t), params) for x, a, t in zip(X, maps, targets)]
     return build
@@ -90,7 +93,7 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
               "per_method": {}}
     start = time.perf_counter()
     for method in methods:
-        p = normalise_params(method, dict((params or {}).get(method, {})), data.kind, module)
+        p = normalise_params(method, dict((params or {}).get(method, {})), data.kind, module, data.input_shape)
         todo = [i for i in ids if not service.cached(model_id, i, method, **p)]
         mine = {"computed": 0, "already_cached": len(ids) - len(todo), "batched": method in BATCHED}
         _warn_capacity(service.cache, len(todo) * (2 if method_spec(method).needs_target else 1))

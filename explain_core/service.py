@@ -13,6 +13,8 @@ from .cache import cache_status, make_cache, result_key
 from .config import Settings
 from .data import breast_cancer, known_truth, load_image_dataset, wine
 from .data.dataset import Dataset
+from .data.digits8 import digits_8x8
+from .data.shortcut import shortcut_digits
 from .errors import GlimpseError, ParameterError, UnknownIdError
 from .fair_compute import FairCompute, current_client
 from .methods.base import as_whole, check_target, conv_layers, layer_type, named_layers, resolve_target, shown
@@ -20,7 +22,7 @@ from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from .models.live_hash import LiveHashes
 from .models.store import ModelStore
 from .models.training import TrainProgress, predict_logits
-from .models.zoo import DEFAULT_SPECS, ModelSpec, TrainedModel, load_or_train
+from .models.zoo import DEFAULT_SPECS, ModelSpec, TrainedModel, load_or_train, spec_kind
 
 Progress = Callable[[dict], None]
 
@@ -44,6 +46,7 @@ class ModelInfo:
     n_samples: int
     n_test: int
     notes: tuple[str, ...] = ()
+    train_accuracy: float | None = None   # on the training split, where known
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class ExplanationService:
                     "breast-cancer": lambda: breast_cancer(s.seed),
                     "wine": lambda: wine(s.seed),
                     "known-truth": lambda: known_truth(s.seed),
+                    "shortcut-digits": lambda: shortcut_digits(s.cache_dir, s.seed),
+                    "digits-8x8": lambda: digits_8x8(s.seed),
                 }
                 if name not in loaders:
                     raise UnknownIdError(f"Unknown data set {name!r}")
@@ -221,7 +226,7 @@ class ExplanationService:
                 out.append((mid, tm.spec.title, tm.data.kind, tm.source))
             elif mid in self.specs:
                 spec = self.specs[mid]
-                out.append((mid, spec.title, "image" if spec.dataset == "image" else "tabular", "builtin"))
+                out.append((mid, spec.title, spec_kind(spec), "builtin"))
             else:
                 try:
                     info = self.model_info(mid)
@@ -250,7 +255,7 @@ class ExplanationService:
             feature_names=d.feature_names if d.kind == "tabular" else (),
             layers=tuple((n, layer_type(m)) for n, m in named_layers(tm.module)),
             conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
-            notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())),
+            notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())), train_accuracy=tm.train_accuracy,
         )
 
     # ------------------------------------------------------------------------ samples
@@ -365,7 +370,7 @@ class ExplanationService:
         """
         tm = self._model(model_id)
         spec = method_spec(method)
-        params = normalise_params(method, params, tm.data.kind, tm.module)
+        params = normalise_params(method, params, tm.data.kind, tm.module, tm.data.input_shape)
         i = self._index(tm, sample_id)
         if not spec.needs_target:
             target = None
@@ -437,7 +442,7 @@ class ExplanationService:
             if not spec.per_sample or tm.data.kind not in spec.kinds:
                 continue
             try:
-                normalise_params(name, {}, tm.data.kind, tm.module)
+                normalise_params(name, {}, tm.data.kind, tm.module, tm.data.input_shape)
             except GlimpseError:      # e.g. Grad-CAM on a TorchScript model
                 continue
             out.append((name, spec.title, name in BATCHED))

@@ -36,7 +36,7 @@ from .models.architectures import build
 from .models.script_view import script_view
 from .models.store import ModelStore, content_hash
 from .models.training import accuracy
-from .models.zoo import ModelSpec, TrainedModel, fit_spec
+from .models.zoo import ModelSpec, TrainedModel, fit_spec, spec_kind
 
 log = logging.getLogger(__name__)
 UPLOAD_ID = re.compile(r"^(csv|ts)-[0-9a-f]{10}$")
@@ -203,10 +203,17 @@ def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> t
             data = service.dataset(spec.dataset)
             if data.input_shape == input_shape:
                 return data, {"dataset": spec.dataset}
+    if len(input_shape) == 3:
+        images = [service.dataset(s.dataset) for s in service.specs.values() if spec_kind(s) == "image"]
+        shapes = {"×".join(map(str, d.input_shape)): d.name for d in images}
+        raise ModelFileError(
+            f"No images of shape {'×'.join(map(str, input_shape))} are available to explain this model on. The "
+            f"built-in images are {'; '.join(f'{k} ({v})' for k, v in shapes.items()) or 'none here'}. For "
+            "images of your own, use glimpse.show(model, X) from Python.")
     raise ModelFileError(
-        f"No data with input shape {input_shape} is available. Image models must take {IMAGE_SHAPE}; for a "
-        f"tabular model, first upload a CSV with {input_shape[0] if len(input_shape) == 1 else '?'} feature "
-        "columns and choose it as the model's data.")
+        f"No data with input shape {input_shape} is available. Image models must take one of the built-in "
+        f"image shapes; for a tabular model, first upload a CSV with "
+        f"{input_shape[0] if len(input_shape) == 1 else '?'} feature columns and choose it as the model's data.")
 
 
 def _load_torchscript(service, folder: Path, meta: dict) -> TrainedModel:

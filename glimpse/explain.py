@@ -44,7 +44,7 @@ def explain(model, x, method: str = "integrated_gradients", target: int | None =
     labels_unused = np.zeros(1 if rows is None else len(rows), np.int64)
     d = from_arrays("data", x[None], labels_unused[:1], classes, X_train=rows,
                     y_train=None if rows is None else labels_unused, feature_names=names)
-    params = normalise_params(method, params, d.kind, model)
+    params = normalise_params(method, params, d.kind, model, d.input_shape)
     if spec.needs_target:
         target = int(np.argmax(out)) if target is None else check_target(target, width)
     if method == "tree":

@@ -1,27 +1,34 @@
-"""An attribution map: over the digit for images, ranked signed bars for tables."""
+"""An attribution map: over the image (grey or RGB, any size), ranked signed bars for tables."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import (DIVERGING, METHOD_TITLES, NEGATIVE, POSITIVE, class_name, colorbar_trace, colorize, grey_uri,
-                     hover_trace, image_axes, image_trace, layout, pixels_uri, value_scale)
+from .common import (DIVERGING, METHOD_TITLES, NEGATIVE, POSITIVE, class_name, colorbar_trace, colorize, image_axes,
+                     image_trace, labels_trace, layout, pixels_uri, value_scale)
+from .images import CHANNEL_NAMES, image_uri, is_colour, pixel_hover
 
 TOP_FEATURES = 20
 TOWARDS = "red pushes towards the class, blue away"
 
 
 def attribution_figure(result, feature_names: tuple = (), title: str | None = None, class_names: tuple = (),
-                       overlay: bool = True) -> go.Figure:
-    """`result` is an Attribution. Images: the map over the grey digit (overlay=False: the map
-    alone), diverging ±max|a| for signed maps, sequential 0..max for magnitudes. Tables: the
+                       overlay: bool = True, per_channel: bool = False) -> go.Figure:
+    """`result` is an Attribution. Images: the map over the image (overlay=False: the map
+    alone), diverging ±max|a| for signed maps, sequential 0..max for magnitudes; the channels
+    of an RGB map add up, or with per_channel=True each gets its own panel. Tables: the
     TOP_FEATURES largest |attribution| as signed bars, largest at the top."""
     a = np.asarray(result.attribution, dtype=np.float32)
     heading = title or (f"{METHOD_TITLES.get(result.method, result.method)} for class "
                         f"{class_name(class_names, int(result.target))}")
     inputs = np.asarray(result.inputs, dtype=np.float32)
     if a.ndim >= 2:
-        return image_attribution_figure(a, inputs, heading, _notes(result), overlay)
+        notes = _notes(result)
+        if per_channel and a.ndim == 3 and a.shape[0] > 1:
+            if not shared_channels(a):
+                return channel_attribution_figure(a, inputs, heading, notes)
+            notes.append("one value per pixel (all channels share it)")
+        return image_attribution_figure(a, inputs, heading, notes, overlay)
     return bar_attribution_figure(a, inputs.reshape(-1), _names(feature_names, result, a.size), heading,
                                   _notes(result))
 
@@ -55,30 +62,85 @@ def _overlay_pixels(A: np.ndarray, scale: str, zmin: float, zmax: float, overlay
     return px
 
 
-def image_layers(a: np.ndarray, inputs: np.ndarray, overlay: bool = True) -> tuple[list, str, tuple[int, int]]:
-    """The grey digit, the coloured map over it, hover values and the colour bar -> (traces,
-    scale used, (H, W)). Channels of a multi-channel map add up (the usual convention)."""
-    A = a.sum(axis=0) if a.ndim == 3 else a
+def shared_channels(a: np.ndarray) -> bool:
+    """Whether every channel of a C×H×W map holds the same values (Grad-CAM, occlusion and
+    LIME give one value per pixel, copied to each channel)."""
+    return a.ndim == 3 and bool(np.array_equal(a, np.broadcast_to(a[:1], a.shape)))
+
+
+def pixel_map(a: np.ndarray) -> np.ndarray:
+    """One value per pixel: the channels of a C×H×W map add up (the usual convention), but a
+    map whose channels are copies of one another is that one channel, not C times it."""
+    if a.ndim != 3:
+        return a
+    return a[0] if shared_channels(a) else a.sum(axis=0)
+
+
+def _gap(width: int) -> int:
+    return max(1, width // 8)
+
+
+def image_layers(a: np.ndarray, inputs: np.ndarray, overlay: bool = True) -> tuple[list, str, dict]:
+    """The image, the coloured map over it, hover values and the colour bar -> (traces, scale
+    used, axes). A grey image is drawn as ink on white under the map; an RGB image faded
+    under the map and, left of it, as it is."""
+    A = pixel_map(a)
     img = inputs.mean(axis=0) if inputs.ndim == 3 else inputs.reshape(A.shape)
     scale, zmin, zmax = value_scale(A)
     traces = [
-        image_trace(grey_uri(img, depth=120 if overlay else 215), name="input"),
+        image_trace(image_uri(inputs, fade=0.6 if overlay else 0.9, depth=120 if overlay else 215), name="input"),
         image_trace(pixels_uri(_overlay_pixels(A, scale, zmin, zmax, overlay)), name="attribution"),
-        hover_trace(A, "row %{y}, column %{x}<br>attribution %{z:.4g}<br>pixel value %{customdata:.2f}",
-                    customdata=img.astype(np.float32), zmin=zmin, zmax=zmax),
+        pixel_hover(A, img, "attribution", zmin, zmax),
         colorbar_trace(scale, zmin, zmax, "attribution"),
     ]
-    return traces, scale, A.shape
+    axes = image_axes(*A.shape)
+    if is_colour(inputs):
+        x0 = -(A.shape[1] + _gap(A.shape[1]))
+        traces.insert(0, image_trace(image_uri(inputs), name="input (RGB)", x0=x0))
+        axes["xaxis"]["range"] = [x0 - 0.5, A.shape[1] - 0.5]
+    return traces, scale, axes
+
+
+def _shown_over(inputs: np.ndarray, overlay: bool) -> str:
+    if not overlay:
+        return "shown alone"
+    return "left: the input; right: over it (faded)" if is_colour(inputs) else "shown over the image (grey)"
 
 
 def image_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, notes=(),
                              overlay: bool = True) -> go.Figure:
-    traces, scale, shape = image_layers(a, inputs, overlay)
+    traces, scale, axes = image_layers(a, inputs, overlay)
     reading = TOWARDS if scale == DIVERGING else "brighter = more influence (magnitude only)"
     # one line per part: side by side, a map is half as wide and one long line was cut off
-    sub = "<br>".join([reading, f"shown {'over the digit (grey)' if overlay else 'alone'}"
-                       + (f"; {'; '.join(notes)}" if notes else "")])
-    return go.Figure(traces, layout(heading, sub, height=460, **image_axes(*shape)))
+    channels = "channels summed; " if a.ndim == 3 and a.shape[0] > 1 and not shared_channels(a) else ""
+    sub = "<br>".join([reading, channels + _shown_over(inputs, overlay) + (f"; {'; '.join(notes)}" if notes else "")])
+    return go.Figure(traces, layout(heading, sub, height=460, **axes))
+
+
+def channel_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, notes=()) -> go.Figure:
+    """The input, then one panel per channel: that channel's map over that channel's values
+    (grey), all on one colour scale."""
+    C, H, W = a.shape
+    names = CHANNEL_NAMES.get(C, tuple(f"channel {k}" for k in range(C)))
+    scale, zmin, zmax = value_scale(a)
+    step = W + _gap(W)
+    traces = [image_trace(image_uri(inputs), name="input (RGB)", x0=-step)]
+    for k in range(C):
+        traces += [image_trace(image_uri(inputs[k], depth=120), name=f"{names[k]} channel", x0=k * step),
+                   image_trace(pixels_uri(_overlay_pixels(a[k], scale, zmin, zmax, True)),
+                               name=f"{names[k]} attribution", x0=k * step),
+                   pixel_hover(a[k], inputs[k], f"{names[k]} attribution", zmin, zmax, x0=k * step,
+                               name=f"{names[k]} values")]
+    centres = [k * step + (W - 1) / 2 for k in range(-1, C)]
+    traces += [labels_trace(centres, [-0.5] * (C + 1), ["input", *names], ["#444"] * (C + 1), "panel labels",
+                            position="top center"),
+               colorbar_trace(scale, zmin, zmax, "attribution")]
+    reading = TOWARDS if scale == DIVERGING else "brighter = more influence (magnitude only)"
+    sub = "<br>".join([reading, "per channel, over each channel's values" + (f"; {'; '.join(notes)}" if notes
+                                                                            else "")])
+    axes = image_axes(H, C * step + step)
+    axes["xaxis"]["range"] = [-step - 0.5, C * step - _gap(W) - 0.5]
+    return go.Figure(traces, layout(heading, sub, height=420, **axes))
 
 
 def bar_attribution_figure(a: np.ndarray, values: np.ndarray, names, heading: str, notes=(),

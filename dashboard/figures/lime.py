@@ -1,11 +1,11 @@
-"""LIME's local linear model: signed feature weights, or segment weights over the digit."""
+"""LIME's local linear model: signed feature weights, or segment weights over the image."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
 from .attribution import image_layers
-from .common import HIGHLIGHT, NEGATIVE, POSITIVE, class_name, image_axes, labels_trace, layout
+from .common import HIGHLIGHT, NEGATIVE, POSITIVE, class_name, labels_trace, layout
 
 
 def fit_text(result) -> str:
@@ -46,12 +46,12 @@ def _tabular(result, heading: str, feature_names) -> go.Figure:
 
 
 def _image(result, heading: str) -> go.Figure:
-    """Each segment's weight over the digit, segment outlines, the top segments numbered."""
+    """Each segment's weight over the image, segment outlines, the top segments numbered."""
     ex = result.extras
     segments = np.asarray(ex["segments"])
     n_seg = int(ex.get("n_segments", segments.max() + 1))
-    traces, _, shape = image_layers(np.asarray(result.attribution, dtype=np.float32),
-                                    np.asarray(result.inputs, dtype=np.float32))
+    traces, _, axes = image_layers(np.asarray(result.attribution, dtype=np.float32),
+                                   np.asarray(result.inputs, dtype=np.float32))
     xs, ys = segment_boundaries(segments)
     traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="rgba(40,40,40,0.45)", width=1),
                        hoverinfo="skip", name="segment boundaries"))
@@ -63,7 +63,7 @@ def _image(result, heading: str) -> go.Figure:
                                position="middle center", size=12))
     sub = (f"weight of each of {n_seg} segments: red segments raise p(class) when shown, blue lower it; "
            f"numbers rank the top {len(ranked)}<br>{fit_text(result)}")
-    return go.Figure(traces, layout(heading, sub, height=480, **image_axes(*shape)))
+    return go.Figure(traces, layout(heading, sub, height=480, **axes))
 
 
 def segment_boundaries(segments: np.ndarray) -> tuple[list, list]:

@@ -1,19 +1,21 @@
-"""A sample at a glance: its digit as a thumbnail and the model's class probabilities."""
+"""A sample at a glance: its image as a thumbnail and the model's class probabilities."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import NEUTRAL, PRIMARY, SECOND, grey_uri, layout
+from .common import NEUTRAL, PRIMARY, SECOND, layout
+from .images import image_uri, shrink
+
+
+THUMB_SIDE = 64     # thumbnails of bigger images are averaged down to this many pixels a side
 
 
 def digit_thumbnail_uri(x: np.ndarray) -> str:
-    """An image sample (1, 28, 28) or (28, 28) with values 0..1 as a grey PNG data URI,
-    dark ink on white, at its own pixel size (let CSS scale it with pixelated rendering)."""
-    a = np.asarray(x, dtype=np.float32)
-    if a.ndim == 3:
-        a = a.mean(axis=0)
-    return grey_uri(a, ink=True)
+    """An image sample (C, H, W) or (H, W) as a PNG data URI at its own pixel size up to
+    THUMB_SIDE (let CSS scale it with pixelated rendering): grey as dark ink on white, RGB
+    in its colours."""
+    return image_uri(shrink(x, THUMB_SIDE))
 
 
 def _bar_colours(n: int, label: int | None, prediction: int) -> list[str]:

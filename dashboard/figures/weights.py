@@ -1,4 +1,5 @@
-"""A layer's learned weights: kernel grids, 28×28 templates, or a weight matrix."""
+"""A layer's learned weights: kernel grids (RGB for a colour image's first layer), image-sized
+templates, or a weight matrix."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +7,14 @@ import plotly.graph_objects as go
 
 from .common import (DIVERGING, HOVER_CELLS_MAX, Mosaic, colorbar_trace, grid_columns, hover_trace, image_axes,
                      image_height, image_trace, labels_trace, layout, png_data_uri, symmetric_range)
+from .png import pixels_uri
 
 MAX_KERNEL_TILES = 1024      # above this many (out, in) kernels, show one mean kernel per filter
 SIGN = "red = positive, blue = negative, white = 0"
 
 
 def layer_weights_figure(layer) -> go.Figure:
-    """`layer` is a LayerWeights: 'conv' (out, in, kh, kw), 'dense_image' (out, 1, 28, 28)
+    """`layer` is a LayerWeights: 'conv' (out, in, kh, kw), 'dense_image' (out, C, H, W)
     or 'dense' (out, in). One diverging scale centred on zero (±max|w|) per figure."""
     w = np.asarray(layer.weights, dtype=np.float32)
     bias = None if layer.bias is None else np.asarray(layer.bias, dtype=np.float32)
@@ -25,19 +27,26 @@ def layer_weights_figure(layer) -> go.Figure:
                 else f"{out} filters, each averaged over its {inp} input channels")
         return _tiles(layer.name, tiles, bias, what, "filter")
     if layer.kind == "dense_image":
-        tiles = w.reshape(w.shape[0], *w.shape[-2:])
-        what = f"{w.shape[0]} units' weights on the {tiles.shape[1]}×{tiles.shape[2]} input pixels"
+        channels = w.shape[1] if w.ndim == 4 else 1
+        tiles = w.reshape(w.shape[0], channels, *w.shape[-2:]).mean(axis=1)
+        what = f"{w.shape[0]} units' weights on the {tiles.shape[1]}×{tiles.shape[2]} input pixels" + (
+            f", averaged over {channels} channels" if channels > 1 else "")
         return _tiles(layer.name, tiles, bias, what, "unit")
     return _matrix(layer.name, w.reshape(w.shape[0], -1), tuple(layer.input_names))
 
 
 def _kernel_grid(name: str, w: np.ndarray) -> go.Figure:
-    """Every (output, input) kernel: one column per output channel, one row per input channel."""
+    """Every (output, input) kernel: one column per output channel, one row per input channel;
+    for three input channels (an RGB image's first layer) a last row shows each filter as a
+    colour image (0.5 + w / 2max|w| per channel: grey is zero, a red tile likes red)."""
     out, inp, kh, kw = w.shape
     tiles = w.transpose(1, 0, 2, 3).reshape(inp * out, kh, kw)   # tile i*out + o = kernel (o, i)
     zmin, zmax = symmetric_range(w)
     m = Mosaic(tiles, cols=out, gap=1)
     traces = [image_trace(png_data_uri(m.values, DIVERGING, zmin, zmax), name="kernels")]
+    rgb = inp == 3
+    if rgb:
+        traces.append(image_trace(pixels_uri(_rgb_row(w, m)), name="RGB kernels", y0=m.shape[0] + 1))
     if m.values.size <= HOVER_CELLS_MAX:
         o = np.where(m.index >= 0, m.index % out, 0)
         i = np.where(m.index >= 0, m.index // out, 0)
@@ -50,11 +59,26 @@ def _kernel_grid(name: str, w: np.ndarray) -> go.Figure:
     axes["xaxis"].update(tickvals=(np.arange(out) * m.step_x + (kw - 1) / 2)[::every],
                          ticktext=[str(o) for o in range(0, out, every)], tickfont=dict(size=10),
                          title=dict(text="output channel (filter)"))
-    axes["yaxis"].update(tickvals=np.arange(inp) * m.step_y + (kh - 1) / 2, ticktext=[str(i) for i in range(inp)],
-                         tickfont=dict(size=10), title=dict(text="input channel"))
+    rows = inp + rgb
+    axes["yaxis"].update(tickvals=np.arange(rows) * m.step_y + (kh - 1) / 2, tickfont=dict(size=10),
+                         ticktext=["red", "green", "blue", "RGB"] if rgb else [str(i) for i in range(inp)],
+                         title=dict(text="input channel"), range=[rows * m.step_y - 1.5, -0.5])
     title = f"{name} — {out}×{inp} kernels ({kh}×{kw}): column = output filter, row = input channel"
-    return go.Figure(traces, layout(title, f"{SIGN}; one shared scale ±{zmax:.3g}",
-                                    height=image_height(*m.shape, extra=170), **axes))
+    sub = f"{SIGN}; one shared scale ±{zmax:.3g}" + ("<br>last row: each filter as colours (grey = 0)" if rgb else "")
+    return go.Figure(traces, layout(title, sub, height=image_height(rows * m.step_y - 1, m.shape[1], extra=170),
+                                    **axes))
+
+
+def _rgb_row(w: np.ndarray, m: Mosaic) -> np.ndarray:
+    """The filters of a 3-channel layer side by side as RGB tiles (white gaps), one Mosaic
+    row high: channel c of filter o at 0.5 + w / (2 max|w|)."""
+    out, _, kh, kw = w.shape
+    scale = float(np.abs(w).max()) or 1.0
+    row = np.full((kh, m.shape[1], 3), 255, np.uint8)
+    for o in range(out):
+        x = o * m.step_x
+        row[:, x:x + kw] = np.rint(255 * np.clip(0.5 + w[o].transpose(1, 2, 0) / (2 * scale), 0, 1))
+    return row
 
 
 def _tiles(name: str, tiles: np.ndarray, bias, what: str, unit: str) -> go.Figure:

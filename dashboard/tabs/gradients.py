@@ -18,6 +18,7 @@ TAB = ids.TAB_GRADIENTS
 VIEW = ("model", "sample", "target")
 METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
 DEFAULT_METHOD = "integrated_gradients"
+EACH_CHANNEL = "each"     # the ids.GRAD_CHANNELS checklist's value: one map per colour channel
 
 
 def method_options(service, info) -> list[dict]:
@@ -47,12 +48,13 @@ def completeness_note(result, note_id=None):
 
 
 @shows_errors
-def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict, slot: str = "a"):
+def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict, slot: str = "a",
+               per_channel: bool = False):
     """A map and IG's completeness note; ids per pane let the next sample redraw them in place."""
     info = service.model_info(model_id)
     result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
-    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names),
-                      id=f"map-{slot}")]
+    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names,
+                                         per_channel=per_channel), id=f"map-{slot}")]
     delta = completeness_note(result, f"map-note-{slot}")
     if delta is not None:
         children.append(delta)
@@ -60,11 +62,13 @@ def render_one(service, model_id: str, sample_id: int, target, method: str, para
 
 
 def render(service, model_id: str, sample_id: int, target, method: str, params: dict,
-           compare: str | None = None, compare_params: dict | None = None):
-    """One map, or two side by side when `compare` names a second method."""
-    panes = [render_one(service, model_id, sample_id, target, method, params)]
+           compare: str | None = None, compare_params: dict | None = None, per_channel: bool = False):
+    """One map, or two side by side when `compare` names a second method; per_channel: an
+    RGB map per channel instead of summed over them."""
+    panes = [render_one(service, model_id, sample_id, target, method, params, per_channel=per_channel)]
     if compare and compare != ids.NO_METHOD:
-        panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}, slot="b"))
+        panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}, slot="b",
+                                per_channel=per_channel))
     return html.Div(panes, className="panes two" if len(panes) == 2 else "panes")
 
 
@@ -106,6 +110,10 @@ def layout():
                 options=[{"label": "(no comparison)", "value": ids.NO_METHOD}] + every)], className="control"),
             html.Div(id=ids.PARAMS_B, className="params"),
         ]),
+        html.Div(id=ids.GRAD_CHANNELS_WRAP, style={"display": "none"}, className="method-col", children=[
+            dcc.Checklist(id=ids.GRAD_CHANNELS, value=[], className="param-check",
+                          options=[{"label": "one map per colour channel", "value": EACH_CHANNEL}]),
+        ]),
     ]
     return panel(TAB, "Gradient maps",
                  "Which input pixels or features pushed the model towards the explained class "
@@ -121,9 +129,10 @@ def register_callbacks(app, service):
                   Input(ids.view(TAB), "data"),
                   Input(ids.METHOD_A, "value"), Input(_param_pattern("a"), "value"),
                   Input(ids.METHOD_B, "value"), Input(_param_pattern("b"), "value"),
+                  Input(ids.GRAD_CHANNELS, "value"),
                   State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
-    def _render(view, method_a, values_a, method_b, values_b, ids_a, ids_b, tab, drawn):
+    def _render(view, method_a, values_a, method_b, values_b, channels, ids_a, ids_b, tab, drawn):
         view = visible_view(service, tab, TAB, view, VIEW)
         specs = service.methods()
         if method_a is None:   # the dropdown is between option lists (a model switch)
@@ -132,6 +141,7 @@ def register_callbacks(app, service):
         method_b = validate.choice(method_b, (ids.NO_METHOD,) + METHOD_NAMES, "compare-with method")
         ids_a, values_a = validate.param_controls(ids_a, values_a, "first map's")
         ids_b, values_b = validate.param_controls(ids_b, values_b, "second map's")
+        per_channel = EACH_CHANNEL in validate.names(channels, "The channel view", (EACH_CHANNEL,))
         info = service.model_info(view["model"])
         if not controls_ready(specs[method_a], info, ids_a) or (method_b in specs and
                                                                 not controls_ready(specs[method_b], info, ids_b)):
@@ -139,7 +149,7 @@ def register_callbacks(app, service):
         params_a = collect_params(specs[method_a], ids_a, values_a)
         params_b = collect_params(specs[method_b], ids_b, values_b) if method_b in specs else {}
         children = render(service, view["model"], view["sample"], view["target"], method_a, params_a, method_b,
-                          params_b)
+                          params_b, per_channel)
         return redraw(children, drawn)
 
     @app.callback(Output(ids.METHOD_A, "options"), Output(ids.METHOD_B, "options"),
@@ -152,6 +162,12 @@ def register_callbacks(app, service):
         method_a, method_b = validate.name(method_a, "method"), validate.name(method_b, "compare-with method")
         a, b = method_options(service, info), compare_options(service, info)
         return (a, b) + kept_methods(method_a, method_b, {o["value"] for o in b})
+
+    @app.callback(Output(ids.GRAD_CHANNELS_WRAP, "style"), Input(ids.MODEL, "data"), prevent_initial_call=True)
+    def _channels(model_id):
+        """The per-channel view is offered for images of more than one channel (RGB)."""
+        shape = service.model_info(validate.model_id(model_id)).input_shape
+        return {} if len(shape) == 3 and shape[0] > 1 else {"display": "none"}
 
     for slot, method_id, out_id in (("a", ids.METHOD_A, ids.PARAMS_A), ("b", ids.METHOD_B, ids.PARAMS_B)):
         @app.callback(Output(out_id, "children"), Input(method_id, "value"), Input(ids.MODEL, "data"))

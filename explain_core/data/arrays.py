@@ -11,7 +11,8 @@ import numpy as np
 from ..errors import DataError, UnsupportedError
 from .dataset import Dataset, pixel_feature_names
 
-SHOWN_IMAGE_SHAPES = ((1, 28, 28),)   # what the dashboard draws today
+IMAGE_CHANNELS = (1, 3)          # grey or RGB: what the dashboard draws
+IMAGE_SIDES = (8, 256)           # smallest and largest height / width it draws
 
 
 def kind_of(input_shape: tuple[int, ...]) -> str:
@@ -25,10 +26,18 @@ def kind_of(input_shape: tuple[int, ...]) -> str:
 
 
 def check_shown_shape(input_shape: tuple[int, ...]) -> None:
-    """The input shapes the dashboard can draw now (glimpse.explain takes more)."""
-    if kind_of(input_shape) == "image" and input_shape not in SHOWN_IMAGE_SHAPES:
-        raise UnsupportedError(f"The dashboard shows images of shape 1×28×28 for now; these are "
-                               f"{'×'.join(map(str, input_shape))}. glimpse.explain works on them.")
+    """The image shapes the dashboard can draw: C×H×W with C 1 (grey) or 3 (RGB) and H, W
+    from 8 to 256 pixels (glimpse.explain takes more)."""
+    if kind_of(input_shape) != "image":
+        return
+    c, h, w = input_shape
+    lo, hi = IMAGE_SIDES
+    if c not in IMAGE_CHANNELS or not (lo <= h <= hi and lo <= w <= hi):
+        raise UnsupportedError(
+            f"The dashboard shows images of 1 or 3 channels (grey or RGB, channels first) and {lo} to {hi} pixels "
+            f"high and wide; these are {'×'.join(map(str, input_shape))}"
+            + (" (channels last? give N×C×H×W)" if w in IMAGE_CHANNELS and c not in IMAGE_CHANNELS else "")
+            + ". glimpse.explain works on them.")
 
 
 def as_samples(X, what: str = "X") -> np.ndarray:

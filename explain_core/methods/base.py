@@ -85,7 +85,7 @@ class Activations:
 @dataclass(frozen=True)
 class LayerWeights:
     name: str
-    kind: str          # 'conv' (out,in,kh,kw), 'dense' (out,in), 'dense_image' (out,1,28,28)
+    kind: str          # 'conv' (out,in,kh,kw), 'dense' (out,in), 'dense_image' (out,C,H,W)
     weights: np.ndarray
     bias: np.ndarray | None
     input_names: tuple[str, ...] = ()   # feature names for a tabular first layer

@@ -466,11 +466,31 @@ class IntegratedGradients:
                            extras={"output_difference": output_difference})
 
 
+NOISE_SCALES = ("sample", "channel")
+
+
+def noise_sigma(X: torch.Tensor, level: float, scale: str = "sample") -> torch.Tensor:
+    """SmoothGrad's σ for each sample of a batch, shaped to broadcast over it: level × the
+    sample's value range (N, 1, …), or with scale 'channel' level × each channel's own
+    range (N, C, 1, …), for images whose channels span different ranges."""
+    if scale not in NOISE_SCALES:
+        raise ParameterError(f"noise_scale must be one of {', '.join(NOISE_SCALES)}; got {scale!r}")
+    if scale == "channel":
+        if X.dim() < 3:
+            raise ParameterError("noise_scale 'channel' needs images (channels × height × width)")
+        flat = X.reshape(X.shape[0], X.shape[1], -1)
+        span = flat.max(2).values - flat.min(2).values
+        return (level * span).view(X.shape[:2] + (1,) * (X.dim() - 2))
+    flat = X.reshape(len(X), -1)
+    return (level * (flat.max(1).values - flat.min(1).values)).view((-1,) + (1,) * (X.dim() - 1))
+
+
 class SmoothGrad:
     """Mean gradient over n_samples noisy copies x + N(0, σ²), σ = noise_level·(max x − min x).
 
     As in the SmoothGrad paper (Smilkov et al. 2017) the noise scale is relative to the
-    sample's own value range, for images and tabular rows alike. The raw gradients are
+    sample's own value range, for images and tabular rows alike (noise_scale 'channel':
+    relative to each image channel's range, see noise_sigma). The raw gradients are
     averaged and |·| is taken afterwards when abs=True. The standard-normal draws come
     from a torch.Generator seeded with `seed`, so a result is reproducible and does not
     depend on which other samples share its batch.
@@ -479,13 +499,14 @@ class SmoothGrad:
     name = "smoothgrad"
 
     def __init__(self, model: nn.Module, n_samples: int = 25, noise_level: float = 0.15, abs: bool = True,
-                 seed: int = 0, batch_size: int | None = None):
+                 seed: int = 0, batch_size: int | None = None, noise_scale: str = "sample"):
         self.model = model
         self.n_samples = n_samples
         self.noise_level = noise_level
         self.abs = abs
         self.seed = seed
         self.batch_size = batch_size
+        self.noise_scale = noise_scale
 
     def attribute_batch(self, X, targets=None) -> np.ndarray:
         self.model.eval()
@@ -493,22 +514,20 @@ class SmoothGrad:
         level = check_param("noise_level", self.noise_level, 0.0, None, float)
         rows = _rows_param(self.batch_size)
         X = as_batch(X)
-        stem = affine_stem(self.model)
+        stem = affine_stem(self.model) if self.noise_scale == "sample" else None   # one σ per sample only
         if stem is not None and len(X) and not _stem_narrows(stem, X):
             stem = None     # measured: through a wider stem output (conv1's 16x28x28) SmoothGrad is no faster
         X, targets = _batch_and_targets(self.model, X, targets, rows, resolve=stem is None)
         gen = torch.Generator().manual_seed(int(self.seed))
         noise = torch.randn((n,) + tuple(X.shape[1:]), generator=gen)
-        flat = X.reshape(len(X), -1)
-        sigma = level * (flat.max(1).values - flat.min(1).values)
+        sigma = noise_sigma(X, level, self.noise_scale)
         if stem is not None and len(X):
-            sums, _ = stem_noise_gradients(self.model, stem, X, sigma, noise, targets, rows)
+            sums, _ = stem_noise_gradients(self.model, stem, X, sigma.view(-1), noise, targets, rows)
             mean = sums.double() / n
             return to_numpy((mean.abs() if self.abs else mean).float())
-        view = (-1,) + (1,) * (X.dim() - 1)
         total = torch.zeros(X.shape, dtype=torch.float64)
         for s, k in _rows(len(X), n, rows):
-            noisy = X[s] + sigma[s].view(view) * noise[k]
+            noisy = X[s] + sigma[s] * noise[k]
             total.index_add_(0, s, input_gradients(self.model, noisy, targets[s]).double())
         mean = total / n
         return to_numpy((mean.abs() if self.abs else mean).float())
@@ -517,7 +536,7 @@ class SmoothGrad:
         self.model.eval()
         xb = one_sample(x)
         n = check_param("n_samples", self.n_samples, 1, None, int)
-        stem = affine_stem(self.model)
+        stem = affine_stem(self.model) if self.noise_scale == "sample" else None
         if stem is not None and _stem_narrows(stem, xb):
             level = check_param("noise_level", self.noise_level, 0.0, None, float)
             noise = torch.randn((n,) + tuple(xb.shape[1:]), generator=torch.Generator().manual_seed(int(self.seed)))
@@ -529,8 +548,7 @@ class SmoothGrad:
         elif n + 1 <= _rows_param(self.batch_size):    # noisy copies and the sample in one model call
             level = check_param("noise_level", self.noise_level, 0.0, None, float)
             noise = torch.randn((n,) + tuple(xb.shape[1:]), generator=torch.Generator().manual_seed(int(self.seed)))
-            sigma = level * (xb.max() - xb.min())
-            rows = xb + sigma * noise
+            rows = xb + noise_sigma(xb, level, self.noise_scale)[0] * noise
             if target is None:      # the sample itself rides along to name the predicted class
                 rows = torch.cat([rows, xb])
             grads, _, t = fused_gradients(self.model, rows, n, n, target)
@@ -541,4 +559,6 @@ class SmoothGrad:
             attr = self.attribute_batch(xb, np.array([t]))[0]
         params = {"n_samples": int(self.n_samples), "noise_level": float(self.noise_level),
                   "abs": bool(self.abs), "seed": int(self.seed)}
+        if self.noise_scale != "sample":
+            params["noise_scale"] = self.noise_scale
         return Attribution(self.name, attr, to_numpy(xb[0]), t, params)

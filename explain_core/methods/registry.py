@@ -6,7 +6,7 @@ checked) so that equal requests get equal cache keys.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -67,6 +67,17 @@ class MethodSpec:
     needs_target: bool = True
     kinds: tuple[str, ...] = ("image", "tabular")
 
+    def params_for(self, kind: str, input_shape: tuple[int, ...] | None = None) -> tuple[Param, ...]:
+        """The parameters that apply to a model taking inputs of `kind` and `input_shape`,
+        with defaults and ranges fitted to it (see fitted_param): image-only ones are left
+        out for tables, colour-only ones also for images known to have one channel (where they
+        would change nothing but the cache key)."""
+        image = kind == "image"
+        grey = input_shape is not None and len(input_shape) == 3 and input_shape[0] == 1
+        return tuple(fitted_param(self.name, p, input_shape) if image else _tabular(p) for p in self.params
+                     if (image or (self.name, p.name) not in IMAGE_ONLY | COLOUR_ONLY)
+                     and not (grey and (self.name, p.name) in COLOUR_ONLY))
+
 
 METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("activations", "Layer activations", (), needs_target=False),
@@ -75,7 +86,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("gradient_x_input", "Gradient × input", ()),
     MethodSpec("integrated_gradients", "Integrated gradients", (
         Param("n_steps", int, 50, 2, 1000),
-        Param("baseline", str, "zero", choices=("zero", "mean")),
+        Param("baseline", str, "zero", choices=("zero", "mean", "channel_mean")),
         Param("rule", str, "gausslegendre", choices=("gausslegendre", "riemann_trapezoid",
                                                      "riemann_left", "riemann_right", "riemann_middle")),
     )),
@@ -84,6 +95,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
         Param("noise_level", float, 0.15, 0.0, 1.0),
         Param("abs", bool, True),
         Param("seed", int, 0, 0, 2**31 - 1),
+        Param("noise_scale", str, "sample", choices=("sample", "channel")),
     )),
     MethodSpec("gradcam", "Grad-CAM", (
         Param("layer", str, None),
@@ -107,6 +119,30 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 
 INTROSPECTIVE = ("activations", "weights", "gradcam")  # need hooks or named layers
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
+IMAGE_ONLY = {("lime", "segmentation"), ("lime", "patch")}
+COLOUR_ONLY = {("smoothgrad", "noise_scale")}      # a choice only where channels differ
+PER_CHANNEL_CHOICES = ("channel_mean",)   # choices that need image channels (IG's baseline)
+PATCH_FRACTION = 7   # occlusion windows and LIME patches default to about 1/7 of the image's side
+
+
+def fitted_param(method: str, p: Param, input_shape: tuple[int, ...] | None) -> Param:
+    """A parameter whose default and range depend on the image's size, fitted to C×H×W:
+    occlusion's window (about a seventh of the shorter side, at least 2) and stride (half
+    the window) and LIME's patch (a seventh; at most half the side), each allowed up to the
+    side. For 28×28 that is the usual 4, 2 and 4. Without a shape: as declared (28×28)."""
+    if input_shape is None or len(input_shape) != 3:
+        return p
+    side = int(min(input_shape[-2:]))
+    size = max(2, round(side / PATCH_FRACTION))
+    if method == "occlusion" and p.name in ("window", "stride"):
+        return replace(p, image_default=size if p.name == "window" else max(1, size // 2), hi=side)
+    if method == "lime" and p.name == "patch":
+        return replace(p, image_default=min(size, max(2, side // 2)), hi=max(2, side // 2))
+    return p
+
+
+def _tabular(p: Param) -> Param:
+    return replace(p, choices=tuple(c for c in p.choices if c not in PER_CHANNEL_CHOICES)) if p.choices else p
 
 
 def method_spec(name: str) -> MethodSpec:
@@ -115,9 +151,11 @@ def method_spec(name: str) -> MethodSpec:
     return METHODS[name]
 
 
-def normalise_params(name: str, params: dict, kind: str, model=None) -> dict:
+def normalise_params(name: str, params: dict, kind: str, model=None,
+                     input_shape: tuple[int, ...] | None = None) -> dict:
     """Defaults filled in, types coerced, unknown names rejected; image-only keys dropped
-    for tabular models (and vice versa) so they do not split the cache."""
+    for tabular models (and vice versa) so they do not split the cache. input_shape fits
+    the size-dependent defaults and ranges to an image (MethodSpec.params_for)."""
     spec = method_spec(name)
     if kind not in spec.kinds:
         raise ParameterError(f"{spec.title} needs an image model (convolution layers)")
@@ -128,9 +166,7 @@ def normalise_params(name: str, params: dict, kind: str, model=None) -> dict:
     if name in INTROSPECTIVE and (why := cannot_show(name, model)):
         raise ParameterError(why)     # e.g. a TorchScript forward that hides its layers
     is_image = kind == "image"
-    out = {p.name: p.normalise(params.get(p.name), is_image) for p in spec.params}
-    if name == "lime" and not is_image:
-        out.pop("segmentation"), out.pop("patch")
+    out = {p.name: p.normalise(params.get(p.name), is_image) for p in spec.params_for(kind, input_shape)}
     if name == "gradcam" and model is not None:
         layers = conv_layers(model)
         if not layers:
@@ -151,7 +187,9 @@ def _run_activations(module, data, x, target, p):
 
 def _run_weights(module, data, x, target, p):
     from .weights import FilterWeights
-    return FilterWeights(module, feature_names=data.feature_names if data.kind == "tabular" else ()).explain()
+    image = data.kind == "image"
+    return FilterWeights(module, feature_names=() if image else data.feature_names,
+                         image_shape=data.input_shape if image else None).explain()
 
 
 def _run_saliency(module, data, x, target, p):
@@ -165,6 +203,12 @@ def _run_gxi(module, data, x, target, p):
 
 
 def _baseline(data, which: str) -> np.ndarray | float:
+    """zero; mean: the mean training sample; channel_mean: each channel's mean training value
+    over all its pixels (an image of flat colour)."""
+    if which == "channel_mean":
+        X = data.X_train
+        means = X.mean(axis=tuple(k for k in range(X.ndim) if k != 1), dtype=np.float64)
+        return np.broadcast_to(means.reshape((-1,) + (1,) * (X.ndim - 2)), X.shape[1:]).astype(np.float32)
     return data.X_train.mean(axis=0).astype(np.float32) if which == "mean" else 0.0
 
 
@@ -176,8 +220,8 @@ def _run_ig(module, data, x, target, p):
 
 def _run_smoothgrad(module, data, x, target, p):
     from .gradients import SmoothGrad
-    return SmoothGrad(module, n_samples=p["n_samples"], noise_level=p["noise_level"],
-                      abs=p["abs"], seed=p["seed"]).attribute(x, target=target)
+    return SmoothGrad(module, n_samples=p["n_samples"], noise_level=p["noise_level"], abs=p["abs"], seed=p["seed"],
+                      noise_scale=p.get("noise_scale", "sample")).attribute(x, target=target)
 
 
 def _run_gradcam(module, data, x, target, p):

@@ -57,20 +57,23 @@ class MnistMLP(nn.Module):
 
 
 class MnistCNN(nn.Module):
-    """Two 3x3 conv layers (16, 32 channels) with ReLU and max-pool, 64-unit dense."""
+    """Two 3x3 conv layers (16, 32 channels) with ReLU and max-pool, 64-unit dense.
 
-    architecture = "CNN conv3x3(16)-pool-conv3x3(32)-pool-dense(64)-10"
+    The same layers for any C×H×W input (the shortcut digits are 3×28×28, scikit-learn's
+    digits 1×8×8): only the first convolution's input channels and fc1's width change."""
 
-    def __init__(self, n_classes: int = 10):
+    def __init__(self, n_classes: int = 10, input_shape: tuple[int, int, int] = (1, 28, 28)):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        c, h, w = (int(v) for v in input_shape)
+        self.input_shape = (c, h, w)
+        self.conv1 = nn.Conv2d(c, 16, 3, padding=1)
         self.relu1 = nn.ReLU()
         self.pool1 = nn.MaxPool2d(2)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
         self.relu2 = nn.ReLU()
         self.pool2 = nn.MaxPool2d(2)
         self.flatten = nn.Flatten()
-        self.fc1 = nn.Linear(32 * 7 * 7, 64)
+        self.fc1 = nn.Linear(32 * (h // 4) * (w // 4), 64)
         self.relu3 = nn.ReLU()
         self.fc2 = nn.Linear(64, n_classes)
 
@@ -79,6 +82,12 @@ class MnistCNN(nn.Module):
         x = self.pool2(self.relu2(self.conv2(x)))
         x = self.relu3(self.fc1(self.flatten(x)))
         return self.fc2(x)
+
+    @property
+    def architecture(self) -> str:
+        c, h, w = self.input_shape
+        shape = "" if self.input_shape == (1, 28, 28) else f" on {c}×{h}×{w}"
+        return f"CNN conv3x3(16)-pool-conv3x3(32)-pool-dense(64)-{self.fc2.out_features}{shape}"
 
     def affine_stem(self) -> AffineStem:
         return AffineStem(self.conv1, lambda z: self._after_pool1(self.pool1(torch.relu(z))),
@@ -137,6 +146,8 @@ class TabularMLP(nn.Module):
 def build(arch: str, input_shape: tuple[int, ...], n_classes: int, **kw) -> nn.Module:
     if arch == "mnist-cnn":
         return MnistCNN(n_classes)
+    if arch == "small-cnn":      # MnistCNN's layers for another image shape
+        return MnistCNN(n_classes, tuple(input_shape))
     if arch == "mnist-mlp":
         return MnistMLP(n_classes)
     if arch == "tabular-mlp":
