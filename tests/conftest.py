@@ -29,3 +29,16 @@ def service(settings) -> ExplanationService:
     svc = ExplanationService(settings)
     svc.ensure_models()
     return svc
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Let the app's background threads (model start-up, jobs, precompute) end before the
+    interpreter does: a daemon thread still inside torch at exit aborts the process
+    ('terminate called without an active exception', exit code 134) after every test passed."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + 120
+    for thread in threading.enumerate():
+        if thread.name.startswith(("glimpse-startup", "glimpse-precompute", "glimpse-job", "glimpse-heartbeat")):
+            thread.join(max(0.0, deadline - time.monotonic()))
