@@ -51,7 +51,7 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     manager = background_manager or default_background_manager(service)
     app = dash.Dash(__name__, title="Glimpse", assets_folder=str(ASSETS), serve_locally=True,
                     background_callback_manager=manager, update_title=None)
-    app.layout = layout()
+    app.layout = layout(getattr(service, "notices", ()))   # e.g. model-list entries that did not load
     startup = Startup(service)
     thumbs = Thumbnails(service)
     callbacks.register_callbacks(app, service, startup, thumbs)

@@ -37,7 +37,7 @@ def header():
             html.Button("Precompute…", id=ids.PRECOMPUTE_TOGGLE, className="btn btn-header",
                         title="Compute explanations for every sample of this model now, so clicks are instant"),
             html.Button("+ Add a model", id=ids.UPLOAD_TOGGLE, className="btn btn-header",
-                        title="Train a model on your CSV table, or add a TorchScript model"),
+                        title="Train a model on your CSV table, or add a model file (torch.export .pt2 or TorchScript)"),
         ]),
         server_status.notice(),
     ])
@@ -71,7 +71,19 @@ def tabs():
     ])
 
 
-def layout():
+def startup_notices(notices) -> list:
+    """Problems found while the server started (a model-list entry that could not be loaded),
+    one line each, above the page; nothing when there are none."""
+    if not notices:
+        return []
+    n = len(notices)
+    return [html.Details(open=True, className="card startup-notices", role="alert", children=[
+        html.Summary(f"{n} entr{'y' if n == 1 else 'ies'} of the model list could not be loaded; the other models "
+                     "are here"),
+        html.Ul([html.Li(text) for text in notices])])]
+
+
+def layout(notices=()):
     return html.Div(className="app", children=[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE),
@@ -81,6 +93,7 @@ def layout():
         dcc.Store(id=ids.READY, data=False),
         header(),
         html.Div(id=ids.PAGE_MESSAGE, className="page-message", **{"aria-live": "polite"}),
+        *startup_notices(notices),
         startup_panel(),
         html.Div(id=ids.MAIN, className="main", style={"display": "none"}, children=[
             upload.layout(),

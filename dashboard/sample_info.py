@@ -79,7 +79,8 @@ def model_card(info):
 
 def model_options(service) -> list[dict]:
     kind = {"image": "images", "tabular": "table"}
-    origin = {"builtin": "", "python": ", from Python"}     # glimpse.show's models come from Python
+    origin = {"builtin": "", "python": ", from Python",     # glimpse.show's models come from Python
+              "model-list": ", from the model list"}      # --models FILE (explain_core/model_list.py)
     return [{"label": f"{title} ({kind.get(k, k)}{origin.get(source, ', uploaded')})", "value": mid}
             for mid, title, k, source in service.model_choices()]
 

@@ -1,5 +1,6 @@
 """Bring your own model: a CSV (preview, pick the target, train with a progress bar) or a
-TorchScript file. A bad file shows its message here; the current view stays as it was.
+model file (torch.export .pt2 or TorchScript). A bad file shows its message here; the
+current view stays as it was.
 
 Training runs as a Dash background callback (a DiskcacheManager job by default): the
 job trains and stores the model, then the page's own process loads it from the store.
@@ -139,14 +140,16 @@ def data_options(service) -> list[dict]:
 
 
 def add_torchscript(service, contents, filename, shape_text, class_names_text, data_from=None):
-    """(message, new model id or no_update) for an uploaded TorchScript file."""
+    """(message, new model id or no_update) for an uploaded model file: a .pt2 (torch.export,
+    which says its own input shape: the shape field is not read) or a TorchScript file."""
     if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS
         return alert(refused), no_update
     filename = filename or "model.pt"
     try:
         content = decode_upload(contents, filename)
-        model_id = service.add_torchscript_model(content, parse_shape(shape_text), parse_class_names(class_names_text),
-                                                 data_from=data_from or None, title=filename)
+        shape = None if str(filename).lower().endswith(".pt2") else parse_shape(shape_text)
+        model_id = service.add_model_file(content, shape, parse_class_names(class_names_text),
+                                          data_from=data_from or None, title=filename)
         info = service.model_info(model_id)
     except GlimpseError as e:
         return alert(str(e)), no_update
@@ -174,13 +177,15 @@ def layout():
         dcc.Store(id=ids.CSV_ADDED),
     ])
     ts_part = html.Div(className="upload-col", children=[
-        html.H3("Add a TorchScript model"),
-        dcc.Upload(id=ids.TS_UPLOAD, className="dropzone", accept=".pt,.pth,.ts,.zip", multiple=False,
-                   max_size=limit, children=html.Div(["Drop a TorchScript file (torch.jit.save) here or ",
+        html.H3("Add a model file"),
+        dcc.Upload(id=ids.TS_UPLOAD, className="dropzone", accept=".pt2,.pt,.pth,.ts,.zip", multiple=False,
+                   max_size=limit, children=html.Div(["Drop a torch.export file (.pt2, torch.export.save) or a "
+                                                      "TorchScript file (torch.jit.save) here or ",
                                                       html.A("choose one")], **{"data-max-bytes": str(limit)})),
         html.Div(id=ids.TS_FILENAME, className="muted"),
-        html.Label(["Input shape of one sample", dcc.Input(id=ids.TS_SHAPE, value="1,28,28", type="text",
-                                                           className="text-input")], className="control"),
+        html.Label(["Input shape of one sample (TorchScript; a .pt2 file says its own)",
+                    dcc.Input(id=ids.TS_SHAPE, value="1,28,28", type="text", className="text-input")],
+                   className="control"),
         html.Label(["Class names (comma-separated, optional)",
                     dcc.Input(id=ids.TS_CLASSES, type="text", placeholder="0,1,2,…", className="text-input")],
                    className="control"),
@@ -239,5 +244,5 @@ def register_callbacks(app, service, background_manager):
                   State(ids.TS_CLASSES, "value"), State(ids.TS_DATA, "value"), prevent_initial_call=True)
     def _add_ts(n_clicks, contents, filename, shape, classes, data_from):
         if not contents:
-            return alert("Choose a TorchScript file first.", "warning"), no_update
+            return alert("Choose a model file first.", "warning"), no_update
         return add_torchscript(service, contents, filename, shape, classes, data_from)

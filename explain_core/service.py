@@ -90,6 +90,8 @@ class ExplanationService:
         self._load_lock = threading.RLock()      # loading or training a model
         self.compute = FairCompute()             # who computes now: explain_core/fair_compute.py
         self.stats = {"hits": 0, "misses": 0}
+        self.notices: list[str] = []             # start-up problems the page shows (a bad model-list entry)
+        self._loaders: dict[str, Callable[[], TrainedModel]] = {}   # models built when first asked for
 
     # ------------------------------------------------------------------ data and models
     def dataset(self, name: str) -> Dataset:
@@ -170,10 +172,17 @@ class ExplanationService:
     def _load_upload(self, model_id: str) -> TrainedModel:
         from .uploads import load_upload
 
+        if model_id in self._loaders:
+            return self._loaders[model_id]()
         tm = load_upload(self, model_id)
         if tm is None:
             raise UnknownIdError(f"Unknown model {model_id!r}")
         return tm
+
+    def add_loader(self, model_id: str, loader: Callable[[], TrainedModel]) -> None:
+        """A model built by `loader` when first asked for (a model list in a Celery worker)."""
+        with self._lock:
+            self._loaders[model_id] = loader
 
     def register(self, tm: TrainedModel, logits: np.ndarray | None = None) -> None:
         """Add a model built elsewhere (an upload, a caller's model) under its id; `logits`
@@ -426,6 +435,13 @@ class ExplanationService:
         from .uploads import add_torchscript_model
 
         return add_torchscript_model(self, content, tuple(input_shape), class_names, data_from, title)
+
+    def add_model_file(self, content: bytes, input_shape=None, class_names=None, data_from: str | None = None,
+                       title: str | None = None) -> str:
+        """A torch.export (.pt2: its input shape comes from the file) or TorchScript file."""
+        from .model_files import add_model_file
+
+        return add_model_file(self, content, input_shape, class_names, data_from, title)
 
     @staticmethod
     def methods() -> dict:

@@ -39,7 +39,7 @@ from .models.training import accuracy
 from .models.zoo import ModelSpec, TrainedModel, fit_spec, spec_kind
 
 log = logging.getLogger(__name__)
-UPLOAD_ID = re.compile(r"^(csv|ts)-[0-9a-f]{10}$")
+UPLOAD_ID = re.compile(r"^(csv|ts|pt2)-[0-9a-f]{10}$")
 IMAGE_SHAPE = (1, 28, 28)
 TARGET_STEPS = 1000   # optimiser steps for a CSV model: ~1 s per 1,000 on 2 cores
 
@@ -118,12 +118,7 @@ def add_torchscript_model(service, content: bytes, input_shape, class_names=None
     module, archive = load_torchscript(content)
     input_shape = tuple(int(v) for v in input_shape)
     data, data_ref = _data_for(service, input_shape, data_from)
-    if class_names:
-        class_names = tuple(str(c) for c in class_names)
-        if len(class_names) != data.n_classes:
-            raise ModelFileError(f"You gave {len(class_names)} class names, but the data {data.name!r} has "
-                                 f"{data.n_classes} classes ({', '.join(data.class_names)}).")
-        data = dataclasses.replace(data, class_names=class_names)
+    data, class_names = with_class_names(data, class_names)
     check_outputs(archive, data)
     title = title or f"TorchScript {getattr(module, 'original_name', 'model')} ({model_id})"
     spec = ModelSpec(model_id, title, data.name, f"TorchScript {getattr(module, 'original_name', '')}".strip())
@@ -160,12 +155,23 @@ def load_torchscript(content: bytes) -> tuple[torch.nn.Module, bytes]:
     return load_checked(content)
 
 
-def check_outputs(archive: bytes, data: Dataset) -> None:
+def with_class_names(data: Dataset, class_names) -> tuple[Dataset, tuple[str, ...] | None]:
+    """The data with the classes renamed (when names are given), and the names."""
+    if not class_names:
+        return data, None
+    class_names = tuple(str(c) for c in class_names)
+    if len(class_names) != data.n_classes:
+        raise ModelFileError(f"You gave {len(class_names)} class names, but the data {data.name!r} has "
+                             f"{data.n_classes} classes ({', '.join(data.class_names)}).")
+    return dataclasses.replace(data, class_names=class_names), class_names
+
+
+def check_outputs(archive: bytes, data: Dataset, **forward) -> None:
     """Two samples in, (2, n_classes) finite logits out, then one sample, in a child process
-    (model_safety.first_forward); otherwise a ModelFileError that says which shape was given
-    and which was expected."""
+    (model_safety.first_forward, given `forward`'s kind and batch); otherwise a ModelFileError
+    that says which shape was given and which was expected."""
     x = data.X[data.test_idx[:2]]
-    got = first_forward(archive, x)
+    got = first_forward(archive, x, **forward)
     if got["error"]:
         raise ModelFileError(f"The model fails on inputs of shape {tuple(x.shape)} (a batch of "
                              f"{tuple(data.input_shape)}): {got['error']}")
@@ -245,6 +251,9 @@ def load_upload(service, model_id: str) -> TrainedModel | None:
             return _load_csv(service, folder, meta)
         if meta.get("source") == "torchscript":
             return _load_torchscript(service, folder, meta)
+        if meta.get("source") == "torch.export":
+            from .model_files import load_stored_exported
+            return load_stored_exported(service, folder, meta)
         log.warning("Stored upload %s has unknown source %r", model_id, meta.get("source"))
     except (GlimpseError, OSError, ValueError, KeyError, TypeError, RuntimeError, zipfile.BadZipFile) as e:
         log.warning("Stored upload %s cannot be restored: %s", model_id, e)

@@ -1,9 +1,12 @@
 """Run by child_check.py as `python -I _forward_child.py CHECK_MB CHECK_S`, in a fresh process.
 
-stdin: an npz with `archive` (the checked TorchScript zip, as uint8) and `x` (two samples).
+stdin: an npz with `archive` (the checked TorchScript zip, or the clean torch.export archive
+when `kind` is "pt2", as uint8), `x` (two samples) and, for pt2, `batch` (fewest and most
+rows the program takes; 0: no most).
 stdout: "ready" once torch is imported and the limits are set, then one JSON line:
 {"error", "memory", "type", "shape", "finite", "single_error"}. Only plain values go back;
-the parent never unpickles anything from here. Imports nothing from explain_core.
+the parent never unpickles anything from here. Imports nothing from explain_core (only
+_batch_fit.py beside it, by path, which imports only torch).
 """
 import io
 import json
@@ -20,9 +23,14 @@ MEMORY_WORDS = ("can't allocate memory", "not enough memory", "bad_alloc", "out 
 def main() -> None:
     payload = np.load(io.BytesIO(sys.stdin.buffer.read()), allow_pickle=False)
     archive, x = payload["archive"].tobytes(), payload["x"]
+    kind = str(payload["kind"]) if "kind" in payload.files else "torchscript"
+    batch = [int(v) for v in payload["batch"]] if "batch" in payload.files else [1, 0]
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)                      # anything the model prints goes to stderr, not the reply
     import torch
+    if kind == "pt2":                  # what torch.export.load imports, before the clock starts
+        import torch._inductor.cpp_builder  # noqa: F401
+        import torch.export  # noqa: F401
     torch.set_num_threads(1)
     _limit_memory(float(sys.argv[1]))
     _limit_cpu(float(sys.argv[2]))
@@ -31,15 +39,15 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     reply.write("ready\n")
     reply.flush()
-    reply.write(json.dumps(_run(torch, archive, x)) + "\n")
+    reply.write(json.dumps(_run(torch, archive, x, kind, batch)) + "\n")
     reply.flush()
 
 
-def _run(torch, archive: bytes, x) -> dict:
+def _run(torch, archive: bytes, x, kind: str = "torchscript", batch=(1, 0)) -> dict:
     report = {"error": None, "memory": False, "type": None, "shape": None, "finite": None,
               "single_error": None}
     try:
-        module = torch.jit.load(io.BytesIO(archive), map_location="cpu").eval()
+        module = _load(torch, archive, kind, batch)
         with torch.no_grad():
             out = module(torch.as_tensor(x))
         report["type"] = type(out).__name__
@@ -53,6 +61,15 @@ def _run(torch, archive: bytes, x) -> dict:
         report[key] = (str(e).strip() or type(e).__name__).splitlines()[0][:300]
         report["memory"] = isinstance(e, MemoryError) or any(w in str(e) for w in MEMORY_WORDS)
     return report
+
+
+def _load(torch, archive: bytes, kind: str, batch):
+    if kind != "pt2":
+        return torch.jit.load(io.BytesIO(archive), map_location="cpu").eval()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _batch_fit import fit_batches
+    program = torch.export.load(io.BytesIO(archive))
+    return fit_batches(torch.export.unflatten(program), batch[0], batch[1] or None).eval()
 
 
 def _limit_cpu(check_s: float) -> None:

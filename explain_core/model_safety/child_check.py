@@ -28,13 +28,16 @@ START_S = 120          # python + import torch, on a machine that may be busy
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def first_forward(archive: bytes, x: np.ndarray, limits: ModelLimits | None = None) -> dict:
+def first_forward(archive: bytes, x: np.ndarray, limits: ModelLimits | None = None, kind: str = "torchscript",
+                  batch: tuple = (1, None)) -> dict:
     """Run the checked archive on the samples `x` in a child; its report (see _forward_child.py).
+    kind "pt2": a clean torch.export archive taking `batch` (fewest, most or None) rows at a time.
 
     Raises ModelFileError when the model passes a limit or kills the child."""
     limits = limits or ModelLimits.from_env()
     payload = io.BytesIO()
-    np.savez(payload, archive=np.frombuffer(archive, np.uint8), x=np.ascontiguousarray(x))
+    np.savez(payload, archive=np.frombuffer(archive, np.uint8), x=np.ascontiguousarray(x), kind=np.array(kind),
+             batch=np.array([batch[0], batch[1] or 0], np.int64))
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")} | THREAD_ENV
     proc = subprocess.Popen([sys.executable, "-I", str(CHILD), repr(float(limits.check_mb)),
                              repr(float(limits.check_s))],

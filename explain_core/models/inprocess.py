@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError, ParameterError, UnsupportedError
+from ..methods.base import layer_type
 from .store import content_hash
 from .zoo import ModelSpec, TrainedModel
 
@@ -84,10 +85,10 @@ def _looks_like_classes(y) -> bool:
 
 def describe(module: nn.Module) -> str:
     """'ResNetish: Conv2d×3, BatchNorm2d×2, Linear×1; 12,345 parameters'."""
-    leaves = Counter(type(m).__name__ for m in module.modules() if not list(m.children()) and m is not module)
+    leaves = Counter(layer_type(m) for m in module.modules() if not list(m.children()) and m is not module)
     parts = ", ".join(f"{k}×{v}" for k, v in leaves.most_common(6))
     n = sum(p.numel() for p in module.parameters())
-    return f"{type(module).__name__}: {parts + '; ' if parts else ''}{n:,} parameters"
+    return f"{layer_type(module)}: {parts + '; ' if parts else ''}{n:,} parameters"
 
 
 def trained_model(module: nn.Module, data, model_id: str, title: str, source: str = "python",

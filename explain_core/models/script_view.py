@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .views import adopt
+
 
 class ScriptView(nn.Module):
     """One TorchScript (sub)module, called from Python so that hooks on it fire."""
@@ -29,14 +31,9 @@ class ScriptView(nn.Module):
         object.__setattr__(self, "_script", script)       # not a registered submodule
         self.glimpse_type = str(getattr(script, "original_name", "") or "ScriptModule")
         self.glimpse_hidden = hidden
-        for name, p in script.named_parameters(recurse=False):   # a loaded file's are plain tensors
-            self.register_parameter(name, p if isinstance(p, nn.Parameter) else nn.Parameter(p, p.requires_grad))
-        for name, b in script.named_buffers(recurse=False):
-            self.register_buffer(name, b)
         self._calls = chain_calls(script)                  # None: not a chain
         inner_hidden = hidden or self._calls is None
-        for name, child in script.named_children():
-            self.add_module(name, ScriptView(child, hidden=inner_hidden))
+        adopt(self, script, lambda child: ScriptView(child, hidden=inner_hidden))
 
     def forward(self, x):
         if self._calls is None:
