@@ -134,7 +134,8 @@ def parse_class_names(text: str | None) -> tuple[str, ...] | None:
 
 def data_options(service) -> list[dict]:
     """Which data a tabular TorchScript model can be explained on: any tabular model's.
-    (A model taking one 1x28x28 image always gets the MNIST digits.)"""
+    (An image model gets the built-in images of its shape: 1x28x28 MNIST, 3x28x28 the shortcut
+    digits, 1x8x8 scikit-learn's digits.)"""
     return [{"label": f"{m.title}: {m.dataset} ({m.input_shape[0]} features)", "value": m.model_id}
             for m in service.list_models() if m.kind == "tabular"]
 
@@ -191,8 +192,9 @@ def layout():
                    className="control"),
         html.Label(["Data to explain it on (tabular models)",
                     dcc.Dropdown(id=ids.TS_DATA, placeholder="matched by input shape", options=[])],
-                   className="control", title="1x28x28 models always use the MNIST digits; a tabular model needs "
-                                              "data with as many feature columns as it takes."),
+                   className="control", title="Image models use the built-in images of their shape (1x28x28 "
+                                              "MNIST, 3x28x28 shortcut digits, 1x8x8 digits); a tabular model "
+                                              "needs data with as many feature columns as it takes."),
         html.Button("Add model", id=ids.TS_ADD, className="btn btn-primary"),
         html.Div(id=ids.TS_MESSAGE),
         dcc.Store(id=ids.TS_ADDED),

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from .common import (DIVERGING, METHOD_TITLES, NEGATIVE, POSITIVE, class_name, colorbar_trace, colorize, image_axes,
                      image_trace, labels_trace, layout, pixels_uri, value_scale)
-from .images import CHANNEL_NAMES, image_uri, is_colour, pixel_hover
+from .images import CHANNEL_NAMES, CONTEXT_SIDE, context_trace, image_uri, is_colour, pixel_hover, shrink
 
 TOP_FEATURES = 20
 TOWARDS = "red pushes towards the class, blue away"
@@ -88,7 +88,7 @@ def image_layers(a: np.ndarray, inputs: np.ndarray, overlay: bool = True) -> tup
     img = inputs.mean(axis=0) if inputs.ndim == 3 else inputs.reshape(A.shape)
     scale, zmin, zmax = value_scale(A)
     traces = [
-        image_trace(image_uri(inputs, fade=0.6 if overlay else 0.9, depth=120 if overlay else 215), name="input"),
+        context_trace(inputs, fade=0.6 if overlay else 0.9, depth=120 if overlay else 215),
         image_trace(pixels_uri(_overlay_pixels(A, scale, zmin, zmax, overlay)), name="attribution"),
         pixel_hover(A, img, "attribution", zmin, zmax),
         colorbar_trace(scale, zmin, zmax, "attribution"),
@@ -125,10 +125,12 @@ def channel_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, 
     scale, zmin, zmax = value_scale(a)
     step = W + _gap(W)
     traces = [image_trace(image_uri(inputs), name="input (RGB)", x0=-step)]
+    f = int(np.ceil(max(H, W) / CONTEXT_SIDE))          # a quarter-width panel: big maps at half size
     for k in range(C):
-        traces += [image_trace(image_uri(inputs[k], depth=120), name=f"{names[k]} channel", x0=k * step),
-                   image_trace(pixels_uri(_overlay_pixels(a[k], scale, zmin, zmax, True)),
-                               name=f"{names[k]} attribution", x0=k * step),
+        traces += [context_trace(inputs[k], fade=0, depth=120, name=f"{names[k]} channel", x0=k * step),
+                   dict(image_trace(pixels_uri(_overlay_pixels(shrink(a[k], CONTEXT_SIDE), scale, zmin, zmax, True)),
+                                    name=f"{names[k]} attribution", x0=k * step + (f - 1) / 2, y0=(f - 1) / 2),
+                        dx=f, dy=f),
                    pixel_hover(a[k], inputs[k], f"{names[k]} attribution", zmin, zmax, x0=k * step,
                                name=f"{names[k]} values")]
     centres = [k * step + (W - 1) / 2 for k in range(-1, C)]

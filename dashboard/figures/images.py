@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import HOVER_CELLS_MAX, grey_uri, hover_trace
+from .common import HOVER_CELLS_MAX, grey_uri, hover_trace, image_trace
 from .png import pixels_uri
 
 CHANNEL_NAMES = {3: ("red", "green", "blue")}
@@ -47,6 +47,19 @@ def image_uri(x: np.ndarray, fade: float = 0.0, depth: float = 215) -> str:
     return grey_uri(display_values(grey), ink=True, depth=depth)
 
 
+CONTEXT_SIDE = 112    # an image under a map is drawn at most this many pixels a side (stretched to fit)
+
+
+def context_trace(x: np.ndarray, fade: float, depth: float, name: str = "input", x0: float = 0) -> dict:
+    """The image drawn under a map, faded: as it is up to CONTEXT_SIDE pixels a side, bigger
+    ones averaged down and stretched over the same area (dx, dy): under a coloured map the
+    detail is not seen, and a 224×224 figure sends a quarter of the pixels."""
+    f = int(np.ceil(max(np.shape(x)[-2:]) / CONTEXT_SIDE))
+    small = shrink(x, CONTEXT_SIDE)     # each pixel now covers f×f: its centre is (f − 1) / 2 further on
+    trace = image_trace(image_uri(small, fade=fade, depth=depth), name=name, x0=x0 + (f - 1) / 2, y0=(f - 1) / 2)
+    return dict(trace, dx=f, dy=f)
+
+
 def shrink(x: np.ndarray, max_side: int) -> np.ndarray:
     """A C×H×W (or H×W) image averaged over f×f blocks so that no side exceeds max_side
     (unchanged when none does): a 224×224 thumbnail travels as 56×56."""
@@ -75,13 +88,14 @@ def block_means(a: np.ndarray, b: int) -> np.ndarray:
     return np.nanmean(padded.reshape(rows, b, cols, b), axis=(1, 3))
 
 
-def pixel_hover(values: np.ndarray, pixels: np.ndarray, what: str, zmin: float, zmax: float, x0: int = 0,
-                name: str = "values") -> dict:
-    """Hover for a map drawn over an image (its left edge at x0): per pixel (value and pixel
-    value) up to HOVER_CELLS_MAX pixels, per block of pixels (the means) above."""
+def pixel_hover(values: np.ndarray, pixels: np.ndarray, what: str, zmin: float, zmax: float,
+                x0: int | None = None, name: str = "values") -> dict:
+    """Hover for a map drawn over an image: per pixel (value and pixel value) up to
+    HOVER_CELLS_MAX pixels, per block of pixels (the means) above. x0: the left edge of a
+    panel placed along the x axis (the hover then names the image's own column)."""
     b = blocks(values.shape)
     h, w = values.shape
-    if b == 1 and not x0:
+    if b == 1 and x0 is None:
         return hover_trace(values, f"row %{{y}}, column %{{x}}<br>{what} %{{z:.4g}}<br>pixel value %{{customdata:.2f}}",
                            customdata=pixels.astype(np.float32), zmin=zmin, zmax=zmax, name=name)
     if b == 1:      # a panel right of x = 0: the column is the image's own, carried in customdata
@@ -91,9 +105,8 @@ def pixel_hover(values: np.ndarray, pixels: np.ndarray, what: str, zmin: float, 
                            zmin=zmin, zmax=zmax, name=name)
     z, cd = block_means(values, b), block_means(pixels, b)
     r0, c0 = np.arange(z.shape[0]) * b, np.arange(z.shape[1]) * b
-    r1, c1 = np.minimum(r0 + b, h) - 1, np.minimum(c0 + b, w) - 1
-    ends = np.stack(np.broadcast_arrays(r0[:, None], r1[:, None], c0[None, :], c1[None, :], cd), axis=-1)
-    return hover_trace(z, f"rows %{{customdata[0]}}–%{{customdata[1]}}, columns %{{customdata[2]}}–%{{customdata[3]}}"
-                       f"<br>mean {what} %{{z:.4g}}<br>mean pixel value %{{customdata[4]:.2f}}",
-                       customdata=ends.astype(np.float32), x=(c0 + c1) / 2 + x0, y=(r0 + r1) / 2, zmin=zmin,
-                       zmax=zmax, name=name)
+    rows, cols = (r0 + np.minimum(r0 + b, h) - 1) / 2, (c0 + np.minimum(c0 + b, w) - 1) / 2
+    return hover_trace(z, f"{b}×{b} pixels around row %{{y:.0f}}, column %{{customdata[1]:.0f}}<br>mean {what} "
+                       "%{z:.4g}<br>mean pixel value %{customdata[0]:.2f}",
+                       customdata=np.stack(np.broadcast_arrays(cd, cols[None, :]), axis=-1).astype(np.float32),
+                       x=cols + (x0 or 0), y=rows, zmin=zmin, zmax=zmax, name=name)
