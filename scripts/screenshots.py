@@ -48,6 +48,10 @@ VIEWS = (
     ("08-tabular-gradients.png", "?model=breast-cancer-mlp&sample=7&tab=gradients&method=integrated_gradients",
      None, GRADIENTS, "Integrated gradients"),
     ("09-tabular-lime.png", "?model=breast-cancer-mlp&sample=7&tab=lime", None, LIME, "LIME"),
+    # a held-out 0 whose corner square has class 2's colour: the CNN says 2, the maps say why
+    ("shortcut-digits.png",
+     "?model=shortcut-cnn&sample=446&tab=gradients&method=integrated_gradients&compare=occlusion",
+     None, GRADIENTS, "Occlusion"),
 )
 
 SHOWS_JS = """
