@@ -2,10 +2,12 @@
 models and the uploads in its model store.
 
     glimpse [--host 127.0.0.1] [--port 8050] [--debug] [--data-dir DIR] [--model-store DIR] [--timing]
+            [--models FILE]
 
 Flags override environment variables (GLIMPSE_HOST, GLIMPSE_PORT, GLIMPSE_DEBUG,
 GLIMPSE_DATA_DIR, GLIMPSE_MODEL_STORE, GLIMPSE_CACHE_DIR, GLIMPSE_CACHE_TYPE, GLIMPSE_CACHE_URL,
-GLIMPSE_TIMING); see app.py for gunicorn and Celery.
+GLIMPSE_TIMING, GLIMPSE_MODELS); see app.py for gunicorn and Celery. --models names a YAML
+list of the team's own models (explain_core/model_list.py; README "Your models in a list").
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ def parse_args(argv=None, env=None) -> argparse.Namespace:
     p.add_argument("--timing", action="store_true",
                    default=env.get("GLIMPSE_TIMING", "").lower() in ("1", "true", "yes", "on"),
                    help="a Server-Timing header on every response: total, compute, figure, json (ms)")
+    p.add_argument("--models", default=env.get("GLIMPSE_MODELS") or None, metavar="FILE",
+                   help="a YAML list of your own models (.pt2, TorchScript, or factory + state_dict) and their data")
     return p.parse_args(argv)
 
 
@@ -52,6 +56,10 @@ def build(args: argparse.Namespace | None = None):
     if worker and settings.jobs != "celery":
         raise SystemExit("A Celery worker needs GLIMPSE_JOBS=celery and GLIMPSE_REDIS_URL (the broker).")
     service = ExplanationService(settings)
+    if getattr(args, "models", None):      # a bad entry is a message in the page; the others load
+        from explain_core.model_list import load_model_list
+
+        load_model_list(service, args.models, lazy=worker)   # a worker loads them when a task asks
     celery_app = None
     if settings.jobs == "celery":
         from explain_core.celery_jobs import make_celery
