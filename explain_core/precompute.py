@@ -84,9 +84,9 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
     ends there, and what was computed stays cached. Returns counts:
     {'samples', 'computed', 'already_cached', 'batches', 'seconds', 'cancelled', 'per_method': {...}}."""
     data = service.dataset_for(model_id)
-    module = service.torch_model(model_id)
+    module, view = service.torch_model(model_id), service.explained_model(model_id)   # view: scores per class
     ids = list(range(len(data.X))) if sample_ids is None else [int(i) for i in sample_ids]
-    predictions = service.samples(model_id).predictions
+    predictions = service.samples(model_id).targets
     batch_size = max(1, int(batch_size))
     total, done = len(ids) * len(methods), 0
     counts = {"samples": len(ids), "computed": 0, "already_cached": 0, "batches": 0, "cancelled": False,
@@ -110,7 +110,7 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
             chunk = todo[lo:lo + step]
             if method in BATCHED:
                 with service._compute_lock(model_id):
-                    results = BATCHED[method](module, data, data.X[chunk], predictions[chunk].astype(np.int64), p)
+                    results = BATCHED[method](view, data, data.X[chunk], predictions[chunk].astype(np.int64), p)
                 for i, r in zip(chunk, results):
                     service.put(model_id, i, method, r, **p)
             else:
@@ -130,7 +130,7 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
 
 
 def _check_batched(service, model_id, method, p, i, target) -> None:
-    data, module = service.dataset_for(model_id), service.torch_model(model_id)
+    data, module = service.dataset_for(model_id), service.explained_model(model_id)
     with service._compute_lock(model_id):
         batched = BATCHED[method](module, data, data.X[[i]], np.array([target]), p)[0]
         single = RUNNERS[method](module, data, data.X[i], target, p)

@@ -11,7 +11,7 @@ from torch import nn
 
 from .cache import cache_status, make_cache, result_key
 from .config import Settings
-from .data import breast_cancer, known_truth, load_image_dataset, wine
+from .data import breast_cancer, diabetes, known_truth, load_image_dataset, seed_binary, wine
 from .data.dataset import Dataset
 from .data.digits8 import digits_8x8
 from .data.shortcut import shortcut_digits
@@ -47,17 +47,36 @@ class ModelInfo:
     n_test: int
     notes: tuple[str, ...] = ()
     train_accuracy: float | None = None   # on the training split, where known
+    task: str = "classification"          # or 'regression' (class_names then holds the target's name)
+    output: str = "logits"                # explain_core.models.heads.OUTPUTS: logits, logit, probability, value
+    output_note: str = ""                 # what the output is and what each target explains
+    r2: float | None = None               # regression, held-out: sklearn's r2_score
+    mae: float | None = None              # regression, held-out: mean absolute error
+    target_range: tuple[float, float] | None = None   # regression: smallest and largest true value
+    informative_share: float | None = None   # known informative features: rows whose top-5 IG hold >= 4
 
 
 @dataclass(frozen=True)
 class SampleTable:
-    """Every sample of a model's data with its label and the model's prediction."""
+    """Every sample of a model's data with its label and the model's prediction. For
+    regression labels and predictions are values, and probabilities the predictions (n, 1)."""
 
     model_id: str
     labels: np.ndarray        # (n,)
     predictions: np.ndarray   # (n,)
     probabilities: np.ndarray  # (n, classes)
     is_test: np.ndarray       # (n,) bool: held out from training
+    task: str = "classification"
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Regression: prediction − true value per sample."""
+        return self.predictions.astype(np.float64) - self.labels.astype(np.float64)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """The default target per sample: the predicted class (0, the value, for regression)."""
+        return np.zeros(len(self.labels), np.int64) if self.task == "regression" else self.predictions
 
 
 @dataclass(frozen=True)
@@ -65,8 +84,8 @@ class Sample:
     model_id: str
     sample_id: int
     inputs: np.ndarray        # input_shape
-    label: int
-    prediction: int
+    label: int | float        # float for regression
+    prediction: int | float
     probabilities: np.ndarray
     is_test: bool
 
@@ -85,6 +104,7 @@ class ExplanationService:
         self._tables: dict[str, tuple[str, SampleTable]] = {}   # model id -> (weights hash, table)
         self._fingerprints: dict[int, str] = {}
         self._trees: dict[tuple[str, int], object] = {}
+        self._shares: dict[str, float] = {}      # weights hash -> informative_share (model_facts)
         self._live = LiveHashes()                # hashes that follow in-place weight changes
         self._lock = threading.RLock()           # guards the dicts above
         self._load_lock = threading.RLock()      # loading or training a model
@@ -103,6 +123,8 @@ class ExplanationService:
                     "breast-cancer": lambda: breast_cancer(s.seed),
                     "wine": lambda: wine(s.seed),
                     "known-truth": lambda: known_truth(s.seed),
+                    "seed-binary": lambda: seed_binary(s.seed),
+                    "diabetes": lambda: diabetes(s.seed),
                     "shortcut-digits": lambda: shortcut_digits(s.cache_dir, s.seed),
                     "digits-8x8": lambda: digits_8x8(s.seed),
                 }
@@ -195,15 +217,17 @@ class ExplanationService:
                 self._tables[tm.model_id] = (tm.hash, self._table(tm, logits))
 
     def add_model(self, module: nn.Module, data: Dataset, title: str | None = None, model_id: str | None = None,
-                  source: str = "python", labelled: bool = True, logits: np.ndarray | None = None) -> str:
+                  source: str = "python", labelled: bool = True, logits: np.ndarray | None = None,
+                  head=None) -> str:
         """Register a caller's nn.Module on `data` (explain_core.data.arrays.from_arrays); it is
         run on every sample first (unless its `logits` for them are given), and a model that
-        fails is a ModelError. labelled=False: data.y are not true labels. Returns its id."""
+        fails is a ModelError. labelled=False: data.y are not true labels. head: what its
+        outputs mean (models.heads.Head; default: told from them and the data). Returns its id."""
         from .models.inprocess import trained_model
 
         model_id = model_id or type(module).__name__.lower()
         tm, logits = trained_model(module, data, model_id, title or type(module).__name__, source,
-                                   logits=logits, labelled=labelled)
+                                   logits=logits, labelled=labelled, head=head)
         self.register(tm, logits)
         return model_id
 
@@ -265,7 +289,30 @@ class ExplanationService:
             layers=tuple((n, layer_type(m)) for n, m in named_layers(tm.module)),
             conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
             notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())), train_accuracy=tm.train_accuracy,
+            task=tm.head.task, output=tm.head.output, output_note=tm.head.describe(d.class_names), **self._facts(tm),
         )
+
+    def _facts(self, tm: TrainedModel) -> dict:
+        """Regression's R², MAE and target range; the informative-feature share where the
+        data knows its informative features (computed once per weights, then kept)."""
+        from .model_facts import informative_share, regression_metrics
+
+        d, out = tm.data, {}
+        if tm.head.task == "regression":
+            t = self.samples(tm.model_id)
+            out["r2"], out["mae"] = regression_metrics(t.labels[d.test_idx], t.predictions[d.test_idx])
+            out["target_range"] = (float(d.y.min()), float(d.y.max()))
+        if d.informative:
+            digest = self._hash(tm)
+            with self._lock:
+                share = self._shares.get(digest)
+            if share is None:
+                with self._compute_lock(tm.model_id):
+                    share = informative_share(tm.explained, d.X_test, d.informative)
+                with self._lock:
+                    self._shares[digest] = share
+            out["informative_share"] = share
+        return out
 
     # ------------------------------------------------------------------------ samples
     def samples(self, model_id: str) -> SampleTable:
@@ -282,10 +329,13 @@ class ExplanationService:
 
     @staticmethod
     def _table(tm: TrainedModel, logits: np.ndarray) -> SampleTable:
-        probs = _softmax(logits)
+        """logits: the model's raw outputs, turned into answers by its head."""
+        from .model_facts import answers
+
+        predictions, probs = answers(tm.head, logits)
         is_test = np.zeros(len(tm.data.X), bool)
         is_test[tm.data.test_idx] = True
-        table = SampleTable(tm.model_id, tm.data.y.copy(), probs.argmax(1), probs, is_test)
+        table = SampleTable(tm.model_id, tm.data.y.copy(), predictions, probs, is_test, tm.head.task)
         for a in (table.labels, table.predictions, table.probabilities, table.is_test):
             a.setflags(write=False)
         return table
@@ -301,11 +351,17 @@ class ExplanationService:
         tm = self._model(model_id)
         i = self._index(tm, sample_id)
         t = self.samples(model_id)
-        return Sample(model_id, i, tm.data.X[i].copy(), int(t.labels[i]), int(t.predictions[i]),
+        cast = float if t.task == "regression" else int
+        return Sample(model_id, i, tm.data.X[i].copy(), cast(t.labels[i]), cast(t.predictions[i]),
                       t.probabilities[i].copy(), bool(t.is_test[i]))
 
     def torch_model(self, model_id: str) -> nn.Module:
         return self._model(model_id).module
+
+    def explained_model(self, model_id: str) -> nn.Module:
+        """What the methods run: one score per class (a single logit as [−z, z], see
+        models/heads.py); the module itself for multi-class logits."""
+        return self._model(model_id).explained
 
     def input_tensor(self, model_id: str, sample_id) -> torch.Tensor:
         tm = self._model(model_id)
@@ -358,7 +414,7 @@ class ExplanationService:
                 if method == "tree":
                     result = self._tree(tm, params["max_depth"]).explain(tm.data.X[i])
                 else:
-                    result = RUNNERS[method](tm.module, tm.data, tm.data.X[i], target, params)
+                    result = RUNNERS[method](tm.explained, tm.data, tm.data.X[i], target, params)
             self.cache.set(keys[0], result)
             if spec.needs_target and keys[0].endswith(":auto"):
                 # the predicted class asked for by number must hit this result too
@@ -402,7 +458,7 @@ class ExplanationService:
     def _target(self, tm: TrainedModel, i: int, target) -> int:
         if target is not None:
             return int(target)  # validated in _request
-        return resolve_target(tm.module, torch.as_tensor(tm.data.X[i]).unsqueeze(0), None)
+        return resolve_target(tm.explained, torch.as_tensor(tm.data.X[i]).unsqueeze(0), None)
 
     def _tree(self, tm: TrainedModel, max_depth: int):
         from .methods.tree import DistilledTree
@@ -413,7 +469,8 @@ class ExplanationService:
         if tree is None:
             d = tm.data
             tree = DistilledTree(max_depth=max_depth, seed=self.settings.seed, feature_names=d.feature_names,
-                                 class_names=d.class_names).fit(tm.module, d.X_train, d.X_test, d.y_test)
+                                 class_names=d.class_names, task=tm.head.task).fit(tm.explained, d.X_train,
+                                                                                     d.X_test, d.y_test)
             with self._lock:
                 tree = self._trees.setdefault(key, tree)
         return tree
@@ -425,10 +482,11 @@ class ExplanationService:
         return parse_csv(content, filename=filename)
 
     def add_csv_model(self, content: bytes, target: str, filename: str = "upload.csv",
-                      progress: Progress | None = None) -> str:
+                      progress: Progress | None = None, task: str | None = None) -> str:
+        """task: 'classification' or 'regression' (default: what the target column allows first)."""
         from .uploads import add_csv_model
 
-        return add_csv_model(self, content, target, filename, progress)
+        return add_csv_model(self, content, target, filename, progress, task)
 
     def add_torchscript_model(self, content: bytes, input_shape, class_names=None, data_from: str | None = None,
                               title: str | None = None) -> str:
@@ -480,8 +538,3 @@ class ExplanationService:
         return precompute(self, model_id, tuple(methods), sample_ids=sample_ids, progress=progress,
                           params=params, should_stop=should_stop)
 
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

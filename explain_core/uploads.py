@@ -28,15 +28,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .data.csv_upload import parse_csv, to_dataset
+from .data.csv_upload import TASKS, parse_csv, task_for, to_dataset
 from .data.dataset import Dataset
-from .errors import GlimpseError, ModelFileError
+from .errors import DataError, GlimpseError, ModelFileError
 from .model_safety import first_forward, load_checked
-from .models.architectures import build
 from .models.script_view import script_view
 from .models.store import ModelStore, content_hash
 from .models.training import accuracy
-from .models.zoo import ModelSpec, TrainedModel, fit_spec, spec_kind
+from .models.zoo import ModelSpec, TrainedModel, build_spec, fit_spec, held_out_accuracy, spec_head, spec_kind
 
 log = logging.getLogger(__name__)
 UPLOAD_ID = re.compile(r"^(csv|ts|pt2)-[0-9a-f]{10}$")
@@ -50,19 +49,30 @@ def uploads_root(store: ModelStore) -> Path:
 
 # ------------------------------------------------------------------------------- CSV
 def add_csv_model(service, content: bytes, target: str, filename: str = "upload.csv",
-                  progress: Callable[[dict], None] | None = None) -> str:
-    """Train a TabularMLP on a CSV; the same bytes and target give the same id (and no retraining)."""
-    model_id = "csv-" + hashlib.sha1(content + target.encode()).hexdigest()[:10]
+                  progress: Callable[[dict], None] | None = None, task: str | None = None) -> str:
+    """Train a TabularMLP on a CSV, a classifier or a regressor (task; default: what the
+    target column allows first, csv_upload.target_tasks). The same bytes, target and task
+    give the same id (and no retraining)."""
+    if task is not None and task not in TASKS:
+        raise DataError(f"The task must be 'classification' or 'regression', not {task!r}.")
+    table = None
+    if task is None:           # the page always says which; a caller may leave it to the column
+        table = parse_csv(content, filename=filename)
+        task = task_for(table, target)
+    suffix = b"\0regression" if task == "regression" else b""     # classification ids stay as they were
+    model_id = "csv-" + hashlib.sha1(content + target.encode() + suffix).hexdigest()[:10]
     tm = _already_there(service, model_id)
     if tm is None:
-        data = to_dataset(parse_csv(content, filename=filename), target, seed=service.settings.seed,
-                          name=Path(filename).name)
-        spec = ModelSpec(model_id, f"{Path(filename).name} → {target}", model_id, "tabular-mlp",
-                         train_settings(len(data.train_idx)))
+        data = to_dataset(table or parse_csv(content, filename=filename), target, seed=service.settings.seed,
+                          name=Path(filename).name, task=task)
+        title = f"{Path(filename).name} → {target}" + (" (regression)" if data.regression else "")
+        spec = ModelSpec(model_id, title, model_id, "tabular-mlp", train_settings(len(data.train_idx), data.task),
+                         {"target_scaler": True} if data.regression else {})
         report = service._train_progress(progress, model_id, 0, 1)
         module = fit_spec(spec, data, service.settings.seed, report)
-        tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
-                          trained_now=True, source="csv")
+        head = spec_head(spec, data)
+        tm = TrainedModel(spec, module, data, held_out_accuracy(module, head, data.X_test, data.y_test),
+                          content_hash(module), trained_now=True, source="csv", head=head)
         _save_csv(service.store, tm, filename, target)
         service.register(tm)
     if progress is not None:
@@ -70,13 +80,15 @@ def add_csv_model(service, content: bytes, target: str, filename: str = "upload.
     return model_id
 
 
-def train_settings(n_train: int) -> dict:
+def train_settings(n_train: int, task: str = "classification") -> dict:
     """About TARGET_STEPS Adam steps whatever the size: small tables get more epochs,
-    big ones bigger batches (10,000 rows x 50 columns trains in a few seconds)."""
+    big ones bigger batches (10,000 rows x 50 columns trains in a few seconds). Regression
+    gets stronger weight decay: on scikit-learn's diabetes table held-out R² rises from
+    0.27 (1e-4) to 0.33 (1e-2)."""
     batch = int(np.clip(n_train // 30, 32, 256))
     epochs = int(np.clip(math.ceil(TARGET_STEPS / math.ceil(n_train / batch)), 5, 150))
     return {"epochs": epochs, "batch_size": batch, "lr": 3e-3 if batch >= 128 else 1e-3,
-            "weight_decay": 1e-4, "cosine": True}
+            "weight_decay": 1e-2 if task == "regression" else 1e-4, "cosine": True}
 
 
 def _save_csv(store: ModelStore, tm: TrainedModel, filename: str, target: str) -> None:
@@ -89,7 +101,7 @@ def _save_csv(store: ModelStore, tm: TrainedModel, filename: str, target: str) -
     ModelStore(uploads_root(store)).save(tm.model_id, tm.module, {
         "source": "csv", "model_id": tm.model_id, "title": tm.spec.title, "filename": filename, "target": target,
         "dataset": d.name, "description": d.description, "feature_names": list(d.feature_names),
-        "class_names": list(d.class_names), "notes": list(d.notes), "train": tm.spec.train,
+        "class_names": list(d.class_names), "notes": list(d.notes), "train": tm.spec.train, "task": d.task,
         "arch": tm.spec.arch, "arch_kw": tm.spec.arch_kw, "accuracy": tm.accuracy, "hash": tm.hash,
     })
 
@@ -99,12 +111,13 @@ def _load_csv(service, folder: Path, meta: dict) -> TrainedModel:
         data = Dataset(name=meta["dataset"], kind="tabular", X=z["X"], y=z["y"], train_idx=z["train_idx"],
                        test_idx=z["test_idx"], class_names=tuple(meta["class_names"]),
                        feature_names=tuple(meta["feature_names"]), description=meta["description"],
-                       notes=tuple(meta["notes"]))
+                       notes=tuple(meta["notes"]), task=meta.get("task", "classification"))
     spec = ModelSpec(meta["model_id"], meta["title"], meta["model_id"], meta["arch"], meta["train"],
                      meta.get("arch_kw", {}))
-    module = build(spec.arch, data.input_shape, data.n_classes, **spec.arch_kw)
+    module = build_spec(spec, data)
     ModelStore(uploads_root(service.store)).load(meta["model_id"], module)
-    return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="csv")
+    return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="csv",
+                        head=spec_head(spec, data))
 
 
 # ------------------------------------------------------------------------ TorchScript

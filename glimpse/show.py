@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from explain_core import ExplanationService, Settings
-from explain_core.data.arrays import as_samples, check_shown_shape, check_training_rows, encode_labels, from_arrays
+from explain_core.data.arrays import (as_samples, check_shown_shape, check_training_rows, encode_labels,
+                                      encode_values, from_arrays)
 from explain_core.errors import DataError, ModelError
-from explain_core.models.inprocess import infer_task, outputs
+from explain_core.model_facts import answers
+from explain_core.models.inprocess import infer_head, infer_task, outputs
 from explain_core.models.zoo import DEFAULT_SPECS
 
 from .inputs import to_labels, to_numpy
@@ -21,8 +23,8 @@ from .serving import Running, serve
 
 
 def show(model, X, y=None, *, X_train=None, y_train=None, class_names=None, feature_names=None,
-         task: str | None = None, title: str | None = None, port: int = 8050, host: str = "127.0.0.1",
-         block: bool = True, jupyter: bool | None = None, builtin_models: bool = False,
+         task: str | None = None, output: str | None = None, title: str | None = None, port: int = 8050,
+         host: str = "127.0.0.1", block: bool = True, jupyter: bool | None = None, builtin_models: bool = False,
          settings: Settings | None = None) -> Running:
     """Open the dashboard on `model` (a torch.nn.Module, or a dict {name: module} of models
     to compare on the same data) and the samples X (numpy, torch or pandas; a DataFrame's
@@ -30,22 +32,26 @@ def show(model, X, y=None, *, X_train=None, y_train=None, class_names=None, feat
 
     X_train (and y_train): training rows for LIME's statistics, the mean baseline and the
     distilled tree (default: X). task: 'classification' or 'regression' (default: told from
-    the output width and y). Serves on http://host:port/ until Ctrl+C; block=False serves
-    in a background thread; in Jupyter (or jupyter=True) the page shows in the cell and the
-    call returns at once. Returns a handle with .url, .service and .stop().
+    the output width and y: one output with labels that are not two classes is a regression).
+    A classifier with one output is binary (classes negative, positive; class_names= renames
+    them): output='logit' or 'probability' says what that output is (default: a
+    probability when every output lies in 0..1). A regression's class_names= is the
+    target's one name. Serves on http://host:port/ until Ctrl+C; block=False serves in a
+    background thread; in Jupyter (or jupyter=True) the page shows in the cell and the call
+    returns at once. Returns a handle with .url, .service and .stop().
     builtin_models=True adds Glimpse's own five models (trained on first use).
     """
     from dashboard import create_app
 
     service = build_service(model, X, y, X_train=X_train, y_train=y_train, class_names=class_names,
-                            feature_names=feature_names, task=task, title=title, builtin_models=builtin_models,
-                            settings=settings)
+                            feature_names=feature_names, task=task, output=output, title=title,
+                            builtin_models=builtin_models, settings=settings)
     return serve(create_app(service), host, port, block, jupyter)
 
 
 def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=None, feature_names=None,
-                  task: str | None = None, title: str | None = None, builtin_models: bool = False,
-                  settings: Settings | None = None) -> ExplanationService:
+                  task: str | None = None, output: str | None = None, title: str | None = None,
+                  builtin_models: bool = False, settings: Settings | None = None) -> ExplanationService:
     """The ExplanationService show() serves: the caller's models registered on their data
     (each run on every sample first; a model that fails is a ModelError)."""
     models = dict(model) if isinstance(model, Mapping) else {title or type(model).__name__: model}
@@ -69,28 +75,39 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
     shared: dict[tuple, object] = {}       # models with the same labels share one Dataset (and its memory)
     for name, module in models.items():
         logits = outputs(module, rows)
-        infer_task(logits.shape[1], y, task)
-        classes = _class_names(class_names, logits.shape[1])
-        labels = encode_labels(y, len(X), classes, "y") if y is not None else logits[:len(X)].argmax(1)
+        head = infer_head(logits, infer_task(logits.shape[1], y, task), output)
+        predicted = answers(head, logits)[0]            # classes, or values for regression
+        classes = _class_names(class_names, head, logits.shape[1])
+
+        def encode(v, n, what):
+            return encode_values(v, n, what) if head.task == "regression" else encode_labels(v, n, classes, what)
+        labels = encode(y, len(X), "y") if y is not None else predicted[:len(X)]
         train_labels = None if X_train is None else (
-            encode_labels(y_train, len(X_train), classes, "y_train") if y_train is not None
-            else logits[len(X):].argmax(1))
-        key = (classes, labels.tobytes(), None if train_labels is None else train_labels.tobytes())
+            encode(y_train, len(X_train), "y_train") if y_train is not None else predicted[len(X):])
+        key = (head.task, classes, labels.tobytes(), None if train_labels is None else train_labels.tobytes())
         data = shared.get(key) or shared.setdefault(key, from_arrays(
             "your data", X, labels, classes, X_train=X_train, y_train=train_labels, feature_names=names,
-            description=_description(X, X_train), notes=_notes(y, X_train, y_train)))
+            description=_description(X, X_train), notes=_notes(y, X_train, y_train), task=head.task))
         service.add_model(module, data, title=str(name), model_id=_new_id(service, str(name)),
-                          labelled=y is not None, logits=logits)
+                          labelled=y is not None, logits=logits, head=head)
     return service
 
 
-def _class_names(given, width: int) -> tuple[str, ...]:
+def _class_names(given, head, width: int) -> tuple[str, ...]:
+    """One name per output; two for one output over two classes (default negative, positive);
+    for regression the target's name (default 'value')."""
+    want = 1 if head.task == "regression" else (2 if head.binary else width)
     if given is None:
-        return tuple(str(k) for k in range(width))
-    given = tuple(str(c) for c in given)
-    if len(given) != width:
-        raise ModelError(f"{len(given)} class names were given, but the model returns {width} outputs per sample: "
-                         "give one name per output.")
+        if head.task == "regression":
+            return ("value",)
+        return ("negative", "positive") if head.binary else tuple(str(k) for k in range(width))
+    given = (given,) if isinstance(given, str) and want == 1 else tuple(str(c) for c in given)
+    if len(given) != want:
+        what = ("one name: the target's (a regression)" if head.task == "regression" else
+                "two names, negative class first, for a single-output binary classifier" if head.binary else
+                "one name per output")
+        raise ModelError(f"{len(given)} class names were given, but the model returns {width} output"
+                         f"{'s' if width != 1 else ''} per sample: give {what}.")
     return given
 
 

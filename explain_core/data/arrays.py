@@ -79,8 +79,9 @@ def encode_labels(y, n_rows: int, class_names: tuple[str, ...], what: str = "y")
 def from_arrays(name: str, X: np.ndarray, y: np.ndarray, class_names: tuple[str, ...],
                 X_train: np.ndarray | None = None, y_train: np.ndarray | None = None,
                 feature_names: tuple[str, ...] | None = None, description: str = "",
-                notes: tuple[str, ...] = ()) -> Dataset:
-    """X, X_train: float32 arrays from as_samples; y, y_train: class indices (encode_labels)."""
+                notes: tuple[str, ...] = (), task: str = "classification") -> Dataset:
+    """X, X_train: float32 arrays from as_samples; y, y_train: class indices (encode_labels),
+    or for task 'regression' values (encode_values; class_names then holds the target's name)."""
     shape = tuple(X.shape[1:])
     kind = kind_of(shape)
     check_training_rows(X, X_train)
@@ -91,9 +92,27 @@ def from_arrays(name: str, X: np.ndarray, y: np.ndarray, class_names: tuple[str,
     else:
         rows, labels = np.concatenate([X, X_train]), np.concatenate([y, y_train])
         train_idx = np.arange(n, n + len(X_train))
-    return Dataset(name=name, kind=kind, X=np.ascontiguousarray(rows), y=labels.astype(np.int64),
+    return Dataset(name=name, kind=kind, X=np.ascontiguousarray(rows),
+                   y=labels.astype(np.float32 if task == "regression" else np.int64),
                    train_idx=train_idx, test_idx=np.arange(n), class_names=tuple(class_names),
-                   feature_names=names, description=description, notes=tuple(notes))
+                   feature_names=names, description=description, notes=tuple(notes), task=task)
+
+
+def encode_values(y, n_rows: int, what: str = "y") -> np.ndarray:
+    """Regression targets as float32 values, one per sample, or a DataError."""
+    y = np.asarray(y).reshape(-1) if np.ndim(y) else np.asarray([y])
+    if len(y) != n_rows:
+        raise DataError(f"{what} has {len(y)} values but there are {n_rows} samples: give one value per sample.")
+    try:
+        v = y.astype(np.float32)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must hold numbers for a regression (task='regression'); it holds "
+                        f"{', '.join(map(repr, y[:3].tolist()))}….") from None
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise DataError(f"{what} holds NaN or infinite values ({int(bad.sum())} of them, the first at sample "
+                        f"{int(np.flatnonzero(bad)[0])}).")
+    return v
 
 
 def check_training_rows(X: np.ndarray, X_train: np.ndarray | None) -> None:

@@ -16,6 +16,10 @@ Decisions a user may ask about:
   left with no feature at all is an error.
 - Imputation (numeric median, categorical most frequent value) uses the training rows
   only, so the held-out rows tell the truth; every fill is reported in Dataset.notes.
+- Targets (target_tasks): text with 2..max_classes values is a classification target;
+  numbers with 2 values too; numbers with 3..max_classes values either (classification
+  by default, the user may choose regression); numbers with more values a regression
+  target. Every other column says why it is not offered (not_targets).
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from .dataset import Dataset
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a", "<na>"})
 PREVIEW_ROWS = 10
 TARGET_NAMES = ("target", "label", "class", "y", "outcome", "diagnosis")
+TASKS = ("classification", "regression")
 
 
 def upload_limit_bytes(env=None) -> int:
@@ -78,9 +83,11 @@ class CsvTable:
     columns: tuple[ColumnInfo, ...]
     line_numbers: np.ndarray
     preview: tuple[dict, ...]           # first rows as the file spells them (None = missing)
-    candidate_targets: tuple[str, ...]  # 2..max_classes distinct values
+    candidate_targets: tuple[str, ...]  # columns offered as the target (target_tasks says for what)
     limits: CsvLimits = field(default_factory=CsvLimits)
     notes: tuple[str, ...] = ()
+    target_tasks: dict = field(default_factory=dict)   # offered column -> its tasks, the default first
+    not_targets: dict = field(default_factory=dict)    # other column -> why it is not offered
 
     @property
     def n_rows(self) -> int:
@@ -137,8 +144,30 @@ def parse_csv(content: bytes, filename: str = "upload.csv", limits: CsvLimits = 
         frame[name] = values
         infos.append(info)
     preview = tuple({h: _none_if_missing(v) for h, v in zip(header, r)} for r in preview_rows)
-    candidates = tuple(i.name for i in infos if 2 <= i.n_unique <= limits.max_classes)
-    return CsvTable(filename, pd.DataFrame(frame), tuple(infos), lines, preview, candidates, limits, tuple(notes))
+    tasks, why_not = {}, {}
+    for info in infos:
+        offered = target_tasks(info, limits)
+        if isinstance(offered, str):
+            why_not[info.name] = offered
+        else:
+            tasks[info.name] = offered
+    return CsvTable(filename, pd.DataFrame(frame), tuple(infos), lines, preview, tuple(tasks), limits, tuple(notes),
+                    tasks, why_not)
+
+
+def target_tasks(info: ColumnInfo, limits: CsvLimits) -> tuple[str, ...] | str:
+    """What a column can be the target of (the default first), or why it cannot be one."""
+    if info.kind == "rejected":
+        return info.reason
+    if info.n_unique < 2:
+        return "it has a single value: nothing to predict"
+    if info.kind == "numeric":
+        if info.n_unique == 2:
+            return ("classification",)
+        return ("classification", "regression") if info.n_unique <= limits.max_classes else ("regression",)
+    if info.n_unique > limits.max_classes:
+        return f"text with {info.n_unique} distinct values: more classes than the limit ({limits.max_classes})"
+    return ("classification",)
 
 
 def _decode(content: bytes, filename: str, limits: CsvLimits) -> str:
@@ -321,15 +350,41 @@ def _is_row_number(values: np.ndarray, limits: CsvLimits) -> bool:
 
 
 # ----------------------------------------------------------------------- to a Dataset
-def to_dataset(table: CsvTable, target: str, seed: int = 0, name: str | None = None) -> Dataset:
-    """Features, labels and a stratified 75/25 split from a checked table (see module doc)."""
+def task_for(table: CsvTable, target: str, task: str | None = None) -> str:
+    """The task to train for `target`: `task` when given (checked), else the column's default."""
+    if task is not None and task not in TASKS:
+        raise DataError(f"The task must be 'classification' or 'regression', not {task!r}.")
+    if target not in table.frame.columns:
+        cols = ", ".join(repr(c) for c in table.frame.columns[:20])
+        raise DataError(f"There is no column {target!r} in {table.filename}. Columns: {cols}.")
+    offered = table.target_tasks.get(target, ())
+    if task is None:
+        return offered[0] if offered else "classification"
+    if task == "regression" and "regression" not in offered:
+        info = table.column(target)
+        why = "it is text" if info.kind == "categorical" else table.not_targets.get(target) or \
+            f"it has only {info.n_unique} distinct values"
+        raise DataError(f"The column {target!r} cannot be a regression target: {why}. A regression needs a numeric "
+                        "column with at least 3 distinct values.")
+    return task
+
+
+def to_dataset(table: CsvTable, target: str, seed: int = 0, name: str | None = None,
+               task: str | None = None) -> Dataset:
+    """Features, labels and a 75/25 split from a checked table (see module doc): stratified
+    by class for classification, random for regression (task: default the column's first)."""
     limits, frame, notes = table.limits, table.frame, []
-    y, class_names, keep = _target(table, target)
+    task = task_for(table, target, task)
+    y, class_names, keep = _target(table, target) if task == "classification" else _values(table, target)
     if not keep.all():
         dropped = table.line_numbers[~keep]
         notes.append(f"Dropped {len(dropped)} row{'s' if len(dropped) > 1 else ''} whose target {target!r} "
                      f"is missing (line{'s' if len(dropped) > 1 else ''} {_list_lines(dropped)}).")
-    train, test, split_note = _split(y, class_names, seed)
+    if task == "regression":
+        tr, te = train_test_split(np.arange(len(y)), test_size=0.25, random_state=seed, shuffle=True)
+        train, test, split_note = np.sort(tr), np.sort(te), ""
+    else:
+        train, test, split_note = _split(y, class_names, seed)
     if split_note:
         notes.append(split_note)
     blocks, names, skipped = [], [], []
@@ -360,19 +415,28 @@ def to_dataset(table: CsvTable, target: str, seed: int = 0, name: str | None = N
     X = np.concatenate(blocks, axis=1).astype(np.float32)
     _check_finite(X, names)
     title = name or Path(table.filename).name
+    what = (f"regression, values {_fmt(float(y.min()))} to {_fmt(float(y.max()))}" if task == "regression"
+            else f"{len(class_names)} classes")
     return Dataset(
         name=title, kind="tabular", X=X, y=y, train_idx=train, test_idx=test,
         class_names=class_names, feature_names=tuple(names),
         description=f"Uploaded CSV {Path(table.filename).name}: {len(y):,} rows, {len(names)} features, "
-                    f"target {target!r} ({len(class_names)} classes)",
-        notes=tuple(notes),
+                    f"target {target!r} ({what})",
+        notes=tuple(notes), task=task,
     )
 
 
+def _values(table: CsvTable, target: str):
+    """A regression target: (values float32, (target,), rows that have one)."""
+    col = table.frame[target]
+    keep = col.notna().to_numpy()
+    y = np.asarray(col[keep], dtype=np.float64)
+    if not np.isfinite(y).all() or np.abs(y).max() > 3.4e38:
+        raise DataError(f"The target column {target!r} has values too large to use (beyond ±3.4e38).")
+    return y.astype(np.float32), (target,), keep
+
+
 def _target(table: CsvTable, target: str):
-    if target not in table.frame.columns:
-        cols = ", ".join(repr(c) for c in table.frame.columns[:20])
-        raise DataError(f"There is no column {target!r} in {table.filename}. Columns: {cols}.")
     col = table.frame[target]
     keep = col.notna().to_numpy()
     if not keep.any():
@@ -384,8 +448,9 @@ def _target(table: CsvTable, target: str):
         raise DataError(f"The target column {target!r} has only one value ({_fmt(uniq[0])!r}): "
                         "a classifier needs at least two classes.")
     if len(uniq) > table.limits.max_classes:
-        raise DataError(f"The target column {target!r} has {len(uniq):,} distinct values; a target may have at most "
-                        f"{table.limits.max_classes} classes (Glimpse trains classifiers, not regressors).")
+        hint = " Choose regression to predict its value." if numeric else ""
+        raise DataError(f"The target column {target!r} has {len(uniq):,} distinct values; a classification target "
+                        f"may have at most {table.limits.max_classes} classes.{hint}")
     lookup = {v: i for i, v in enumerate(uniq)}
     y = np.array([lookup[v] for v in (values.astype(float) if numeric else values.astype(str))], np.int64)
     return y, tuple(_fmt(v) for v in uniq), keep

@@ -28,6 +28,7 @@ class Dataset:
     description: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. imputation report
     informative: tuple[int, ...] | None = None  # ground truth for synthetic sets
+    task: str = "classification"  # or 'regression': y holds values, class_names the target's name
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -35,7 +36,12 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """Classes, or 1 for regression (one target: the predicted value)."""
         return len(self.class_names)
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
 
     @property
     def X_train(self) -> np.ndarray:

@@ -63,3 +63,50 @@ def known_truth(seed: int = 0, n_samples: int = 2000) -> Dataset:
         description="Synthetic known truth: 20 features, exactly 5 informative (marked *)",
         informative=informative,
     )
+
+
+SEED_INFORMATIVE = 5
+
+
+def seed_binary(seed: int = 0) -> Dataset:
+    """The seed example's table, exactly: make_classification(n_samples=1000, n_features=100,
+    n_informative=5, n_redundant=0, random_state=42), shuffled columns and all.
+
+    make_classification does not say where the shuffle put the informative features; the
+    same call with shuffle=False puts them first, and each of those columns holds the
+    same values (in another row order) as exactly one column of the shuffled table."""
+    from sklearn.datasets import make_classification
+
+    kw = dict(n_samples=1000, n_features=100, n_informative=SEED_INFORMATIVE, n_redundant=0, random_state=42)
+    X, y = make_classification(**kw)
+    X0, _ = make_classification(shuffle=False, **kw)
+    sorted_cols = np.sort(X, axis=0)
+    informative = tuple(sorted(int(np.flatnonzero((sorted_cols == np.sort(X0[:, j])[:, None]).all(axis=0))[0])
+                               for j in range(SEED_INFORMATIVE)))
+    train, test = stratified_split(y, test_size=0.25, seed=seed)
+    return Dataset(
+        name="seed-binary", kind="tabular", X=X.astype(np.float32), y=y.astype(np.int64),
+        train_idx=train, test_idx=test, class_names=("negative", "positive"),
+        feature_names=tuple(f"x{i:02d}" + ("*" if i in informative else "") for i in range(X.shape[1])),
+        description="The seed's table: make_classification, 1,000 rows, 100 features, 5 informative (marked *)",
+        informative=informative,
+    )
+
+
+def diabetes(seed: int = 0) -> Dataset:
+    """scikit-learn's diabetes set: 442 patients, 10 features, a continuous target (disease
+    progression one year on). A random 75/25 split (a continuous target has no strata)."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_diabetes()
+    y = np.asarray(bunch.target, dtype=np.float32)
+    train, test = train_test_split(np.arange(len(y)), test_size=0.25, random_state=seed)
+    return Dataset(
+        name="diabetes", kind="tabular", X=np.asarray(bunch.data, dtype=np.float32), y=y,
+        train_idx=np.sort(train), test_idx=np.sort(test), class_names=("progression",),
+        feature_names=tuple(str(f) for f in bunch.feature_names),
+        description="Diabetes (scikit-learn), 442 rows, 10 features, target: disease progression after one year "
+                    "(regression)",
+        task="regression",
+    )

@@ -126,7 +126,8 @@ def check_target(target, n_classes: int) -> int:
         raise TargetError(f"Target class must be a whole number 0..{n_classes - 1}, got {shown(target)}")
     if not 0 <= t < n_classes:
         raise TargetError(
-            f"Target class {t} is out of range: the model has {n_classes} classes (0..{n_classes - 1})")
+            f"Target class {t} is out of range: the model has {n_classes} classes (0..{n_classes - 1})"
+            if n_classes != 1 else f"Target {t} is out of range: the model has one output, target 0")
     return t
 
 

@@ -3,7 +3,9 @@
 Same recipe as the `lime` package (Ribeiro et al. 2016), so the two can be compared:
 
 - the regression target is the network's probability of the target class
-  (softmax of its logits);
+  (softmax of its logits; `link` 'sigmoid' for a one-logit binary model's scores,
+  'identity' for a model that outputs the probability itself or for regression, whose
+  predicted value is what the surrogate fits);
 - each perturbed sample is weighted by the exponential kernel
   sqrt(exp(-d² / width²)) of its distance d to the sample being explained;
 - the local model is ridge regression with alpha=1 and those sample weights
@@ -84,9 +86,23 @@ def _check_target(target, n_classes: int, first_logits: torch.Tensor) -> int:
     return check_target(target, n_classes)
 
 
+LINKS = ("softmax", "sigmoid", "identity")
+
+
+def _linked(scores: torch.Tensor, target: int, link: str) -> np.ndarray:
+    if link == "softmax":
+        return torch.softmax(scores, dim=1)[:, target].cpu().numpy()
+    if link == "sigmoid":
+        return torch.sigmoid(scores[:, target]).cpu().numpy()
+    if link == "identity":
+        return scores[:, target].cpu().numpy()
+    raise ValueError(f"link must be one of {', '.join(LINKS)}; got {link!r}")
+
+
 def target_probabilities(model: nn.Module, make_batch: Callable[[int, int], np.ndarray], n: int,
-                         target, batch_size: int) -> tuple[np.ndarray, int]:
-    """Probability of the target class for perturbations 0..n-1, built and run a batch at a time.
+                         target, batch_size: int, link: str = "softmax") -> tuple[np.ndarray, int]:
+    """Probability of the target class (see `link`) for perturbations 0..n-1, built and run
+    a batch at a time.
 
     make_batch(start, stop) returns the float32 inputs for those rows; row 0 must be the
     sample itself (its prediction is the default target). The target is checked after the
@@ -100,7 +116,7 @@ def target_probabilities(model: nn.Module, make_batch: Callable[[int, int], np.n
             logits = forward_rows(model, batch).double()
             if start == 0:
                 target = _check_target(target, int(logits.shape[1]), logits[0])
-            probs.append(torch.softmax(logits, dim=1)[:, target].cpu().numpy())
+            probs.append(_linked(logits, target, link))
     return np.concatenate(probs), int(target)
 
 
@@ -120,7 +136,8 @@ class LimeTabular:
     """LIME for one row of a table. attribution[j] is feature j's local weight."""
 
     def __init__(self, model: nn.Module, X_train, feature_names=(), n_samples: int = 1000,
-                 kernel_width: float | None = None, top_k: int = 10, seed: int = 0, batch_size: int = 4096):
+                 kernel_width: float | None = None, top_k: int = 10, seed: int = 0, batch_size: int = 4096,
+                 link: str = "softmax"):
         # a table row is small: all default 1,000 perturbations go through the model in one call
         self.model = model
         self.X_train = X_train
@@ -130,6 +147,7 @@ class LimeTabular:
         self.top_k = top_k
         self.seed = seed
         self.batch_size = batch_size
+        self.link = link
 
     def _training_stats(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(self.X_train, dtype=np.float64).reshape(len(self.X_train), -1)
@@ -153,7 +171,8 @@ class LimeTabular:
         Z = (samples.astype(np.float64) - mean) / scale
         weights = exponential_kernel(np.linalg.norm(Z - Z[0], axis=1), width)
 
-        p, target = target_probabilities(self.model, lambda i, j: samples[i:j], n, target, self.batch_size)
+        p, target = target_probabilities(self.model, lambda i, j: samples[i:j], n, target, self.batch_size,
+                                         self.link)
         coef, intercept, score, local = fit_local_model(Z, p, weights)
         names = self.feature_names if len(self.feature_names) == n_features else tuple(
             f"feature {i}" for i in range(n_features))
@@ -173,7 +192,7 @@ class LimeImage:
 
     def __init__(self, model: nn.Module, n_samples: int = 1000, kernel_width: float | None = None,
                  segmentation: str = "grid", patch: int = 4, top_k: int = 10, seed: int = 0,
-                 batch_size: int = 256):
+                 batch_size: int = 256, link: str = "softmax"):
         self.model = model
         self.n_samples = n_samples
         self.kernel_width = kernel_width
@@ -182,6 +201,7 @@ class LimeImage:
         self.top_k = top_k
         self.seed = seed
         self.batch_size = batch_size
+        self.link = link
 
     def attribute(self, x, target: int | None = None) -> Attribution:
         n = check_param("n_samples", self.n_samples, 2, None, int)
@@ -200,7 +220,7 @@ class LimeImage:
         def make_batch(i, j):   # hide_color=0: switched-off pixels become 0
             return image[None] * masks[i:j][:, segments][:, None].astype(np.float32)
 
-        p, target = target_probabilities(self.model, make_batch, n, target, self.batch_size)
+        p, target = target_probabilities(self.model, make_batch, n, target, self.batch_size, self.link)
         coef, intercept, score, local = fit_local_model(masks.astype(np.float64), p,
                                                         exponential_kernel(distances, width))
         attribution = np.broadcast_to(coef[segments], image.shape).reshape(x.shape)

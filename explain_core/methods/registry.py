@@ -235,14 +235,17 @@ def _run_occlusion(module, data, x, target, p):
 
 
 def _run_lime(module, data, x, target, p):
+    from ..models.heads import head_of
+    link = head_of(module).link     # what the surrogate fits: a class probability or the predicted value
     if data.kind == "image":
         from .lime import LimeImage
         return LimeImage(module, n_samples=p["n_samples"], kernel_width=p["kernel_width"],
                          segmentation=p["segmentation"], patch=p["patch"], top_k=p["top_k"],
-                         seed=p["seed"]).attribute(x, target=target)
+                         seed=p["seed"], link=link).attribute(x, target=target)
     from .lime import LimeTabular
     return LimeTabular(module, data.X_train, feature_names=data.feature_names, n_samples=p["n_samples"],
-                       kernel_width=p["kernel_width"], top_k=p["top_k"], seed=p["seed"]).attribute(x, target=target)
+                       kernel_width=p["kernel_width"], top_k=p["top_k"], seed=p["seed"],
+                       link=link).attribute(x, target=target)
 
 
 RUNNERS: dict[str, Callable] = {

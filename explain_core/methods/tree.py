@@ -4,6 +4,10 @@ The tree is fitted to the network's predictions (not the true labels) on the
 training inputs, flattened to one column per input element. `fidelity_` says how
 often tree and network agree on held-out inputs, which is how far the tree's
 rules can be trusted as a description of the network.
+
+For a regression network (task='regression') the tree is a DecisionTreeRegressor fitted
+to the predicted values, and the three scores are R² (sklearn's r2_score): of the tree
+against the network (fidelity_), of the tree and of the network against the true values.
 """
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.tree import DecisionTreeClassifier, export_text
+from sklearn.metrics import r2_score
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
 from torch import nn
 
 from ..data.dataset import pixel_feature_names
@@ -24,13 +29,14 @@ class TreeExplanation:
 
     Node arrays follow sklearn's tree_ layout (node 0 is the root; children_left/right
     are -1 at leaves; feature is -2 at leaves). value[i] is the class-probability
-    distribution of the training predictions reaching node i, over all classes.
+    distribution of the training predictions reaching node i, over all classes; for
+    regression value[i, 0] is their mean predicted value, and the scores are R².
     """
 
     max_depth: int
-    fidelity: float           # tree == network on held-out inputs
-    accuracy: float           # tree == true label on held-out inputs
-    network_accuracy: float   # network == true label on held-out inputs
+    fidelity: float           # tree == network on held-out inputs (regression: R² tree vs network)
+    accuracy: float           # tree == true label on held-out inputs (regression: R² tree vs truth)
+    network_accuracy: float   # network == true label on held-out inputs (regression: R² network vs truth)
     train_fidelity: float     # tree == network on the inputs it was fitted to
     rules: str
     children_left: np.ndarray
@@ -43,11 +49,12 @@ class TreeExplanation:
     node_labels: tuple[str, ...]
     path: np.ndarray          # node ids from the root to the sample's leaf
     leaf: int
-    prediction: int           # the tree's class for the sample
-    network_prediction: int   # the network's class for the sample
+    prediction: int | float           # the tree's class (regression: value) for the sample
+    network_prediction: int | float   # the network's class (regression: value) for the sample
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     method: str = "tree"
+    task: str = "classification"
 
     def __post_init__(self):
         for name in ("children_left", "children_right", "feature", "threshold", "value",
@@ -76,39 +83,51 @@ class DistilledTree:
     """
 
     def __init__(self, max_depth: int = 4, seed: int = 0, feature_names=(), class_names=(),
-                 n_synthetic: int | None = None, noise: float = 0.1):
+                 n_synthetic: int | None = None, noise: float = 0.1, task: str = "classification"):
         self.max_depth = max_depth
         self.seed = seed
         self.feature_names = tuple(feature_names)
         self.class_names = tuple(class_names)
         self.n_synthetic = n_synthetic
         self.noise = noise
+        self.task = task
+
+    def _network(self, model: nn.Module, X) -> np.ndarray:
+        """The network's answers: classes (argmax), or predicted values for regression."""
+        out = _network_logits(model, X)
+        return out[:, 0].astype(np.float64) if self.task == "regression" else out.argmax(1)
+
+    def _agreement(self, a, b) -> float:
+        """Share of equal classes; for regression sklearn's r2_score(a, b) (a the reference)."""
+        return float(r2_score(a, b)) if self.task == "regression" else float(np.mean(np.asarray(a) == b))
 
     def fit(self, model: nn.Module, X_train, X_test, y_test) -> "DistilledTree":
         depth = check_param("max_depth", self.max_depth, 1, 64, int)
+        regression = self.task == "regression"
         self.network_ = model
         self.input_shape_ = tuple(np.asarray(X_train).shape[1:])
         Xtr, Xte = _flat(X_train), _flat(X_test)
         logits = _network_logits(model, X_train)
         self.n_classes_ = int(logits.shape[1])
-        net_train = logits.argmax(1)
+        net_train = logits[:, 0].astype(np.float64) if regression else logits.argmax(1)
         Xfit, yfit = self._augmented(model, Xtr, net_train)
-        self.tree_ = DecisionTreeClassifier(max_depth=depth, random_state=self.seed).fit(Xfit, yfit)
+        kind = DecisionTreeRegressor if regression else DecisionTreeClassifier
+        self.tree_ = kind(max_depth=depth, random_state=self.seed).fit(Xfit, yfit)
 
-        net_test = _network_logits(model, X_test).argmax(1)
+        net_test = self._network(model, X_test)
         tree_test = self.tree_.predict(Xte)
         y_test = np.asarray(y_test)
-        self.fidelity_ = float(np.mean(tree_test == net_test))
-        self.accuracy_ = float(np.mean(tree_test == y_test))
-        self.network_accuracy_ = float(np.mean(net_test == y_test))
-        self.train_fidelity_ = float(np.mean(self.tree_.predict(Xtr) == net_train))
+        self.fidelity_ = self._agreement(net_test, tree_test)
+        self.accuracy_ = self._agreement(y_test, tree_test)
+        self.network_accuracy_ = self._agreement(y_test, net_test)
+        self.train_fidelity_ = self._agreement(net_train, self.tree_.predict(Xtr))
         self.feature_names_ = self._names(Xtr.shape[1])
         self.class_names_ = (self.class_names if len(self.class_names) == self.n_classes_
                              else tuple(str(c) for c in range(self.n_classes_)))
-        self.rules_ = export_text(self.tree_, feature_names=list(self.feature_names_),
-                                  class_names=[self.class_names_[c] for c in self.tree_.classes_],
+        classes = None if regression else [self.class_names_[c] for c in self.tree_.classes_]
+        self.rules_ = export_text(self.tree_, feature_names=list(self.feature_names_), class_names=classes,
                                   max_depth=depth, decimals=3)
-        self.value_ = self._class_distributions()
+        self.value_ = self.tree_.tree_.value[:, 0, :].copy() if regression else self._class_distributions()
         self.node_labels_ = self._node_labels()
         return self
 
@@ -120,7 +139,7 @@ class DistilledTree:
         std = Xtr.std(axis=0)
         jitter = np.concatenate([Xtr + rng.normal(size=Xtr.shape) * std * self.noise for _ in range(k)])
         jitter = jitter.astype(np.float32)
-        labels = _network_logits(model, jitter.reshape(-1, *self.input_shape_)).argmax(1)
+        labels = self._network(model, jitter.reshape(-1, *self.input_shape_))
         return np.concatenate([Xtr, jitter]), np.concatenate([net_train, labels])
 
     def _names(self, n_features: int) -> tuple[str, ...]:
@@ -143,7 +162,9 @@ class DistilledTree:
         t = self.tree_.tree_
         labels = []
         for i in range(t.node_count):
-            if t.children_left[i] == -1:
+            if t.children_left[i] == -1 and self.task == "regression":
+                labels.append(f"predicts {float(self.value_[i, 0]):.4g}")
+            elif t.children_left[i] == -1:
                 c = int(self.value_[i].argmax())
                 labels.append(f"class {self.class_names_[c]} ({100 * self.value_[i, c]:.0f}%)")
             else:
@@ -155,7 +176,9 @@ class DistilledTree:
         xf = x.reshape(1, -1)
         path = np.sort(self.tree_.decision_path(xf).indices).astype(np.int64)
         leaf = int(self.tree_.apply(xf)[0])
-        network = int(_network_logits(self.network_, x.reshape(1, *self.input_shape_)).argmax())
+        network = self._network(self.network_, x.reshape(1, *self.input_shape_))[0]
+        tree = self.tree_.predict(xf)[0]
+        cast = float if self.task == "regression" else int
         t = self.tree_.tree_
         return TreeExplanation(
             max_depth=int(self.max_depth), fidelity=self.fidelity_, accuracy=self.accuracy_,
@@ -164,6 +187,6 @@ class DistilledTree:
             feature=t.feature.copy(), threshold=t.threshold.copy(), value=self.value_,
             n_node_samples=t.n_node_samples.copy(), impurity=t.impurity.copy(),
             node_labels=self.node_labels_, path=path, leaf=leaf,
-            prediction=int(self.tree_.predict(xf)[0]), network_prediction=network,
-            feature_names=self.feature_names_, class_names=self.class_names_,
+            prediction=cast(tree), network_prediction=cast(network),
+            feature_names=self.feature_names_, class_names=self.class_names_, task=self.task,
         )

@@ -103,10 +103,15 @@ class TabularMLP(nn.Module):
     """Standardise -> hidden layers -> logits. The scaler lives in buffers, so the
     model takes raw feature values and attributions are in raw units."""
 
-    def __init__(self, n_features: int, n_classes: int, hidden: tuple[int, ...] = (32, 16)):
+    def __init__(self, n_features: int, n_classes: int, hidden: tuple[int, ...] = (32, 16),
+                 target_scaler: bool = False):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(n_features))
+        self.target_scaler = bool(target_scaler)
+        if self.target_scaler:   # regression: outputs in the target's units (set_target_scaler)
+            self.register_buffer("target_mean", torch.zeros(()))
+            self.register_buffer("target_scale", torch.ones(()))
         layers: list[nn.Module] = []
         width = n_features
         self.hidden = tuple(hidden)
@@ -129,18 +134,24 @@ class TabularMLP(nn.Module):
         self.mean.copy_(torch.as_tensor(X.mean(axis=0), dtype=torch.float32))
         self.scale.copy_(torch.as_tensor(scale, dtype=torch.float32))
 
+    def set_target_scaler(self, y: np.ndarray) -> None:
+        """Regression: the network learns the standardised target, the output is in its units."""
+        y = np.asarray(y, dtype=np.float64)
+        self.target_mean.fill_(float(y.mean()))
+        self.target_scale.fill_(float(y.std()) if y.std() > 1e-12 else 1.0)
+
     def forward(self, x):
         x = (x - self.mean) / self.scale
-        for layer in self._order:
+        return self._rest(x, self._order)
+
+    def _rest(self, x, layers):
+        for layer in layers:
             x = layer(x)
-        return x
+        return x * self.target_scale + self.target_mean if self.target_scaler else x
 
     def affine_stem(self) -> AffineStem:
-        def head(z):
-            for layer in self._order[1:]:
-                z = layer(z)
-            return z
-        return AffineStem(lambda x: self._order[0]((x - self.mean) / self.scale), head)
+        return AffineStem(lambda x: self._order[0]((x - self.mean) / self.scale),
+                          lambda z: self._rest(z, self._order[1:]))
 
 
 def build(arch: str, input_shape: tuple[int, ...], n_classes: int, **kw) -> nn.Module:
@@ -151,5 +162,6 @@ def build(arch: str, input_shape: tuple[int, ...], n_classes: int, **kw) -> nn.M
     if arch == "mnist-mlp":
         return MnistMLP(n_classes)
     if arch == "tabular-mlp":
-        return TabularMLP(int(np.prod(input_shape)), n_classes, tuple(kw.get("hidden", (32, 16))))
+        return TabularMLP(int(np.prod(input_shape)), n_classes, tuple(kw.get("hidden", (32, 16))),
+                          bool(kw.get("target_scaler", False)))
     raise ValueError(f"unknown architecture {arch!r}")

@@ -15,6 +15,7 @@ from torch import nn
 
 from ..errors import ModelError, ParameterError, UnsupportedError
 from ..methods.base import layer_type
+from .heads import MULTICLASS, REGRESSION, Head, binary_output
 from .store import content_hash
 from .zoo import ModelSpec, TrainedModel
 
@@ -62,18 +63,32 @@ def _forward(module: nn.Module, rows: np.ndarray, shape) -> np.ndarray:
 
 def infer_task(width: int, y=None, task: str | None = None) -> str:
     """'classification' or 'regression', from `task` or else from the output width and the
-    labels; the heads the dashboard cannot show yet are an UnsupportedError."""
+    labels: one output with labels that are not two classes is a regression. Regression
+    takes one output."""
     if task is not None and task not in TASKS:
         raise ParameterError(f"task must be 'classification' or 'regression', got {task!r}")
     if task is None:
         task = "classification" if width > 1 or y is None or _looks_like_classes(y) else "regression"
-    if task == "regression":
-        raise UnsupportedError("Regression models (a continuous target) are not supported by the dashboard yet; "
-                               "glimpse.explain explains their output (gradient methods, occlusion).")
-    if width == 1:
-        raise UnsupportedError("A single-output classifier (one logit with a sigmoid) is not supported by the "
-                               "dashboard yet: return two logits, e.g. torch.cat([torch.zeros_like(z), z], 1).")
+    if task == "regression" and width != 1:
+        raise UnsupportedError(f"A regression model must return one output per sample (the predicted value); "
+                               f"this one returns {width}. Explain one output at a time, or use "
+                               "task='classification' if these are class scores.")
     return task
+
+
+def infer_head(outputs_: np.ndarray, task: str, output: str | None = None) -> Head:
+    """The head for outputs (n, width) of a model of `task` (infer_task): multi-class logits,
+    one logit or one probability (`output`, default binary_output: all outputs in 0..1 is a
+    probability), or a regression value."""
+    if output is not None and (output not in ("logit", "probability") or task != "classification"
+                               or outputs_.shape[1] != 1):
+        raise ParameterError(f"output={output!r}: say 'logit' or 'probability' for a classifier with one output "
+                             f"(this model has {outputs_.shape[1]} outputs, task {task!r}).")
+    if task == "regression":
+        return REGRESSION
+    if outputs_.shape[1] == 1:
+        return Head(output or binary_output(outputs_))
+    return MULTICLASS
 
 
 def _looks_like_classes(y) -> bool:
@@ -92,16 +107,22 @@ def describe(module: nn.Module) -> str:
 
 
 def trained_model(module: nn.Module, data, model_id: str, title: str, source: str = "python",
-                  logits: np.ndarray | None = None, labelled: bool = True) -> tuple[TrainedModel, np.ndarray]:
+                  logits: np.ndarray | None = None, labelled: bool = True,
+                  head: Head | None = None) -> tuple[TrainedModel, np.ndarray]:
     """The model checked on every sample of `data` (a Dataset), ready to register, and its
     outputs for them (the sample table needs no second pass). labelled=False: data.y holds
-    no true labels, so the accuracy is unknown (NaN)."""
+    no true labels, so the accuracy is unknown (NaN). head: default told from the outputs
+    and the data's task (infer_head)."""
     logits = outputs(module, data.X) if logits is None else logits
-    if logits.shape[1] != data.n_classes:
+    head = head or infer_head(logits, data.task)
+    if logits.shape[1] != (head.width or data.n_classes):
         raise ModelError(f"The model returns {logits.shape[1]} outputs per sample, but there are "
                          f"{data.n_classes} classes ({', '.join(data.class_names[:10])}): give one class name "
-                         "per output.")
+                         "per output (or two for a single-output binary classifier).")
     test = data.test_idx
-    accuracy = float((logits[test].argmax(1) == data.y[test]).mean()) if labelled else float("nan")
+    accuracy = float("nan")
+    if labelled and head.task == "classification":
+        from ..model_facts import answers
+        accuracy = float((answers(head, logits[test])[0] == data.y[test]).mean())
     spec = ModelSpec(model_id, title, data.name, describe(module))
-    return TrainedModel(spec, module, data, accuracy, content_hash(module), source=source), logits
+    return TrainedModel(spec, module, data, accuracy, content_hash(module), source=source, head=head), logits

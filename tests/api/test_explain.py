@@ -109,15 +109,26 @@ def test_layer_views_and_tree():
     assert 0 <= tree.fidelity <= 1 and tree.rules
 
 
-def test_single_output_models_get_gradients_but_not_lime():
+def test_single_output_models_get_every_method():
+    """Target 0 is the output itself (towards the positive class); LIME fits sigmoid(output)
+    of a logit, the output itself for a regression; the tree classifies or regresses."""
     model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).eval()
-    x = rows()[0]
+    x, X = rows()[0], rows()
     r = glimpse.explain(model, x, method="integrated_gradients")
     with torch.no_grad():
-        diff = float(model(x[None]) - model(torch.zeros(1, 6)))
+        z = float(model(x[None]))
+        diff = z - float(model(torch.zeros(1, 6)))
     assert r.target == 0 and float(r.attribution.sum()) == pytest.approx(diff, rel=1e-3, abs=1e-5)
-    with pytest.raises(UnsupportedError, match="single output"):
-        glimpse.explain(model, x, method="lime")
+    lime = glimpse.explain(model, x, method="lime", data=X)
+    assert lime.target == 0 and lime.extras["prediction_model"] == pytest.approx(1 / (1 + np.exp(-z)), rel=1e-5)
+    value = glimpse.explain(model, x, method="lime", data=X, task="regression")
+    assert value.extras["prediction_model"] == pytest.approx(z, rel=1e-5)
+    tree = glimpse.explain(model, x, method="tree", data=X, task="regression", max_depth=2)
+    assert tree.task == "regression" and tree.network_prediction == pytest.approx(z, rel=1e-5)
+    binary = glimpse.explain(model, x, method="tree", data=X, max_depth=2)
+    assert binary.class_names == ("negative", "positive") and binary.network_prediction == int(z > 0)
+    with pytest.raises(TargetError, match="one output, target 0"):
+        glimpse.explain(model, x, target=1)
 
 
 @pytest.mark.parametrize("call,error,words", [

@@ -112,7 +112,12 @@ def test_target_with_one_class():
 
 def test_target_with_too_many_classes_says_how_many():
     content = rows("x,price", *[f"{i},{i * 1.5}" for i in range(30)])
-    reject(content, "'price' has 30 distinct values", "at most 20 classes", target="price")
+    table = parse_csv(content)
+    assert table.target_tasks["price"] == ("regression",)      # a number with many values: a regression target
+    with pytest.raises(DataError) as e:
+        to_dataset(table, "price", task="classification")
+    assert "'price' has 30 distinct values" in str(e.value) and "at most 20 classes" in str(e.value)
+    assert "Choose regression" in str(e.value)
 
 
 def test_target_all_missing():
@@ -178,7 +183,9 @@ def test_numeric_only():
     table = parse_csv(rows("a,b,c,target", *lines))
     assert (table.n_rows, table.n_cols) == (40, 4)
     assert table.column_types == {"a": "numeric", "b": "numeric", "c": "numeric", "target": "numeric"}
-    assert table.candidate_targets == ("target",) and table.suggested_target == "target"
+    assert table.candidate_targets == ("a", "b", "c", "target") and table.suggested_target == "target"
+    assert table.target_tasks == {"a": ("regression",), "b": ("regression",), "c": ("regression",),
+                                  "target": ("classification",)}
     assert table.missing == {"a": 0, "b": 0, "c": 0, "target": 0}
     assert len(table.preview) == 10 and table.preview[0]["a"] == str(X[0, 0])
     d = to_dataset(table, "target", seed=0, name="nums")
@@ -282,7 +289,8 @@ def test_breast_cancer_round_trips_through_csv():
     df = pd.DataFrame(bunch.data, columns=bunch.feature_names)
     df["diagnosis"] = np.asarray(bunch.target_names)[bunch.target]
     table = parse_csv(df.to_csv(index=False).encode(), filename="breast.csv")
-    assert table.suggested_target == "diagnosis" and table.candidate_targets == ("diagnosis",)
+    assert table.suggested_target == "diagnosis" and table.target_tasks["diagnosis"] == ("classification",)
+    assert table.candidate_targets[-1] == "diagnosis" and table.target_tasks["mean radius"] == ("regression",)
     d = to_dataset(table, "diagnosis")
     ref = breast_cancer()
     assert d.feature_names == ref.feature_names
