@@ -8,9 +8,9 @@ from dash.exceptions import PreventUpdate
 
 from explain_core.errors import GlimpseError
 
-from . import ids, validate
+from . import heads, ids, validate
 from .components import alert, bar_style, note
-from .sample_info import model_card, model_options, sample_panel, target_options
+from .sample_info import model_card, model_options, proba_head, sample_panel, target_options
 from .samples import Filters, browse, selected_row_style, selection_ring
 from .selection import after_click, from_link
 
@@ -75,17 +75,28 @@ def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, tri
     elif trigger in (ids.FILTER_TRUE, ids.FILTER_PRED, ids.FILTER_FLAGS, ids.SAMPLE_TABLE):
         page, follow = 0, False    # a new list starts at its top
     view = browse(service, thumbs, model_id, sample_id, filters, page, sort_by, follow_selection=follow)
-    image = service.model_info(model_id).kind == "image"
+    info = service.model_info(model_id)
+    image = info.kind == "image"
     grid = view.grid if view.count else [note("No sample matches these filters."), selection_ring()]
     total = len(service.samples(model_id).labels)
     shown = {"model": model_id, "kind": "image" if image else "tabular", "ids": list(view.page_ids)}
-    return (grid if image else [selection_ring()], view.rows, view.columns, selected_row_style(sample_id), view.page,
+    return (grid if image else [selection_ring()], view.rows, view.columns,
+            selected_row_style(sample_id, heads.regression(info)), view.page,
             f"page {view.page + 1} of {view.n_pages}", f"{view.count:,} of {total:,} listed",
             SHOWN if image else HIDDEN, HIDDEN if image else SHOWN, shown)
 
 
 def class_filter_options(info) -> list[dict]:
-    return [{"label": name, "value": k} for k, name in enumerate(info.class_names)]
+    return [] if heads.regression(info) else [{"label": name, "value": k} for k, name in enumerate(info.class_names)]
+
+
+def head_controls(info) -> tuple:
+    """What follows a model's head: (target picker disabled, the note beside it, class filter
+    style (hidden for a regression), the filter flags' options, the line over the sample chart)."""
+    regression = heads.regression(info)
+    flags = [{"label": "largest errors first" if regression else "misclassified only", "value": ids.MISCLASSIFIED},
+             {"label": "held-out only", "value": ids.HELD_OUT}]
+    return regression, heads.target_note(info), HIDDEN if regression else SHOWN, flags, proba_head(info)
 
 
 # -------------------------------------------------------------------------- registration
@@ -162,6 +173,9 @@ def register_callbacks(app, service, startup, thumbs):
                   Output(ids.FILTER_TRUE, "options"), Output(ids.FILTER_TRUE, "value"),
                   Output(ids.FILTER_PRED, "options"), Output(ids.FILTER_PRED, "value"),
                   Output(ids.SAMPLE_TABLE, "sort_by"),
+                  Output(ids.TARGET, "disabled"), Output(ids.TARGET_NOTE, "children"),
+                  Output(ids.FILTER_TRUE, "style"), Output(ids.FILTER_PRED, "style"),
+                  Output(ids.FILTER_FLAGS, "options"), Output(ids.PROBA_HEAD, "children"),
                   Input(ids.MODEL, "data"), State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"),
                   State(ids.SAMPLE_TABLE, "sort_by"))
     def _on_model(model_id, true_c, pred_c, sort_by):
@@ -172,8 +186,10 @@ def register_callbacks(app, service, startup, thumbs):
 
         def clear(value, empty):   # writing an unchanged value would still re-page the browser
             return no_update if value in (None, [], empty) else empty
+        disabled, note_, filter_style, flags, head = head_controls(info)
         return (model_card(info), target_options(info), ids.PREDICTED,
-                classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []))
+                classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []),
+                disabled, note_, filter_style, filter_style, flags, head)
 
     @app.callback(Output(ids.THUMB_GRID, "children"), Output(ids.SAMPLE_TABLE, "data"),
                   Output(ids.SAMPLE_TABLE, "columns"), Output(ids.SAMPLE_TABLE, "style_data_conditional"),

@@ -47,7 +47,10 @@ SAMPLE_INFO = "sample-info"
 SAMPLE_TRUE = "sample-true"       # the true label inside SAMPLE_INFO
 SAMPLE_PRED = "sample-pred"       # the predicted label inside SAMPLE_INFO
 PROBA_GRAPH = "proba-graph"
+PROBA_HEAD = "proba-head"            # the line above PROBA_GRAPH (class probabilities, or a regression's value)
+SAMPLE_ERROR = "sample-error"        # a regression sample's prediction − true value, inside SAMPLE_INFO
 TARGET = "target-select"
+TARGET_NOTE = "target-note"          # beside TARGET: what the tabs explain for this model's head
 PREDICTED = "predicted"              # TARGET value meaning "the predicted class"
 
 # tabs
@@ -102,6 +105,9 @@ UPLOAD_CLOSE = "upload-close"
 CSV_UPLOAD = "csv-upload"
 CSV_PREVIEW = "csv-preview"
 CSV_TARGET = "csv-target"
+CSV_TASK = "csv-task"                # radio: classification / regression for the chosen target
+CSV_TASK_HINT = "csv-task-hint"      # why a task is (not) offered for the chosen target
+CSV_TASKS = "csv-tasks"              # dcc.Store {column: [tasks]} of the previewed CSV
 CSV_TRAIN = "csv-train"
 CSV_PROGRESS = "csv-progress"        # wrapper shown while training
 CSV_PROGRESS_BAR = "csv-progress-bar"

@@ -58,7 +58,7 @@ def tabs():
         html.Div(className="content-head", children=[
             sample_info.target_picker(),
             html.Span("Every tab explains this class; activations and weights do not depend on it.",
-                      className="muted"),
+                      id=ids.TARGET_NOTE, className="muted"),
         ]),
         dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, className="tabs", children=[
             dcc.Tab(label=TAB_LABELS[t], value=t, className="tab", selected_className="tab--selected")

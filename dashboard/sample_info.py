@@ -4,15 +4,50 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import ids, validate
+from . import heads, ids, validate
 from .components import GRAPH_CONFIG
 from .figures.samples import probability_figure
+from .figures.value import value_figure
 
 
 def sample_panel(service, thumbs, model_id: str, sample_id: int):
-    """(children of the sample panel, probability figure) for the selected sample."""
+    """(children of the sample panel, probability figure) for the selected sample; for a
+    regression its true value, prediction and error, and the prediction over the target's range."""
     info = service.model_info(model_id)
     s = service.sample(model_id, sample_id)
+    facts, fig = (value_facts if heads.regression(info) else class_facts)(info, s)
+    children = [facts]
+    if info.kind == "image":
+        children.insert(0, html.Img(src=thumbs.uri(model_id, sample_id), className="digit-large",
+                                    alt=f"sample {sample_id}"))
+    return children, fig
+
+
+def value_facts(info, s):
+    name = heads.target_name(info)
+    labelled = "No labels were given" not in " ".join(info.notes)
+    facts = html.Dl(className="facts", children=[
+        html.Dt("Sample"), html.Dd(f"#{s.sample_id} ({'held-out' if s.is_test else 'training'} data)"),
+        html.Dt(f"True {name}"), html.Dd(heads.fmt(s.label) if labelled else "unknown", id=ids.SAMPLE_TRUE),
+        html.Dt("Prediction"), html.Dd(heads.fmt(s.prediction), id=ids.SAMPLE_PRED),
+        html.Dt("Error"), html.Dd(f"{s.prediction - s.label:+.4g} (prediction − true)" if labelled else "–",
+                                  id=ids.SAMPLE_ERROR),
+    ])
+    fig = value_figure(s.prediction, s.label, info.target_range or (s.label, s.prediction), name, labelled)
+    fig.update_layout(title=None, height=96, margin=dict(l=8, r=8, t=6, b=6), font_size=11)
+    return facts, fig
+
+
+def proba_head(info):
+    """The line above the sample's chart: what its bars and marks are."""
+    if heads.regression(info):
+        return ["Predicted value ", html.Span("■ prediction", className="key-pred"), " ",
+                html.Span("◆ true value", className="key-true"), " over the target's range"]
+    return ["Class probabilities ", html.Span("■ predicted", className="key-pred"), " ",
+            html.Span("■ true label", className="key-true")]
+
+
+def class_facts(info, s):
     names = info.class_names
     right = s.label == s.prediction
     facts = html.Dl(className="facts", children=[
@@ -23,12 +58,7 @@ def sample_panel(service, thumbs, model_id: str, sample_id: int):
              f" ({100 * float(s.probabilities[s.prediction]):.1f}%) ",
              html.Span("✓ correct" if right else "✗ wrong", className="ok" if right else "bad")]),
     ])
-    children = [facts]
-    if info.kind == "image":
-        children.insert(0, html.Img(src=thumbs.uri(model_id, sample_id), className="digit-large",
-                                    alt=f"sample {sample_id}"))
-    fig = compact(probability_figure(s.probabilities, names, s.label, s.prediction), len(names))
-    return children, fig
+    return facts, compact(probability_figure(s.probabilities, names, s.label, s.prediction), len(names))
 
 
 def compact(fig, n_classes: int):
@@ -49,6 +79,10 @@ def class_label(names, k: int) -> str:
 
 
 def target_options(info) -> list[dict]:
+    """Classes to explain; a regression has one target, the predicted value (the picker is
+    then disabled, see callbacks)."""
+    if heads.regression(info):
+        return [{"label": "Predicted value", "value": ids.PREDICTED}]
     return [{"label": "Predicted class", "value": ids.PREDICTED}] + [
         {"label": class_label(info.class_names, k), "value": k} for k in range(len(info.class_names))]
 
@@ -66,8 +100,14 @@ def model_card(info):
         ("Architecture", info.architecture),
         ("Held-out accuracy", f"{acc} on {info.n_test:,} samples"),
     ]
-    if getattr(info, "train_accuracy", None) is not None:   # a gap between the two says: look at the maps
+    if heads.regression(info) or heads.binary(info):
+        items[2:] = head_items(info)
+    train_acc = getattr(info, "train_accuracy", None)
+    if train_acc is not None and train_acc == train_acc:   # a gap between the two says: look at the maps
         items.append(("Training accuracy", f"{100 * info.train_accuracy:.1f}% on {info.n_samples - info.n_test:,} samples"))
+    if getattr(info, "informative_share", None) is not None:
+        items.append(("Known truth", f"integrated gradients' top 5 hold ≥ 4 of the 5 informative features on "
+                                     f"{100 * info.informative_share:.0f}% of held-out rows"))
     card = [html.Div([html.Span(k, className="card-key"), html.Span(v, className="card-value")],
                      className="card-item") for k, v in items]
     if info.notes:
@@ -75,6 +115,18 @@ def model_card(info):
                                                "on the data"),
                                   html.Ul([html.Li(n) for n in info.notes])], className="card-notes"))
     return card
+
+
+def head_items(info) -> list[tuple[str, str]]:
+    """The card's lines on a binary or regression head: its scores instead of accuracy
+    alone, and what the output is."""
+    if heads.regression(info):
+        lo, hi = info.target_range or (float("nan"), float("nan"))
+        return [("Held-out", f"R² {info.r2:.3f}, mean absolute error {heads.fmt(info.mae)} "
+                             f"on {info.n_test:,} samples"),
+                ("Regression", f"{heads.target_name(info)}, from {heads.fmt(lo)} to {heads.fmt(hi)} in the data")]
+    return [("Held-out accuracy", f"{100 * info.accuracy:.1f}% on {info.n_test:,} samples"),
+            ("Output", heads.output_short(info))]
 
 
 def model_options(service) -> list[dict]:
@@ -96,7 +148,7 @@ def layout():
         ]),
         html.Div(id=ids.SAMPLE_INFO, className="sample-info"),
         html.Div(["Class probabilities ", html.Span("■ predicted", className="key-pred"), " ",
-                  html.Span("■ true label", className="key-true")], className="subhead"),
+                  html.Span("■ true label", className="key-true")], id=ids.PROBA_HEAD, className="subhead"),
         dcc.Loading(dcc.Graph(id=ids.PROBA_GRAPH, config={**GRAPH_CONFIG, "displayModeBar": False},
                               className="proba"), delay_show=300),
     ])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from dash import dash_table, dcc, html
 
-from . import ids, validate
+from . import heads, ids, validate
 from .figures.samples import digit_thumbnail_uri
 
 GRID_COLUMNS = 8
@@ -24,6 +24,8 @@ FIXED_COLUMNS = ("id", "split", "true", "pred", "p")
 
 @dataclass(frozen=True)
 class Filters:
+    """misclassified: for a classifier, only the samples it gets wrong; for a regression
+    (where it reads 'largest errors first') every sample, by |prediction − true| descending."""
     true_class: int | None = None
     pred_class: int | None = None
     misclassified: bool = False
@@ -39,13 +41,14 @@ class Filters:
 
 # ------------------------------------------------------------------------ what to list
 def filtered_ids(table, filters: Filters) -> np.ndarray:
-    """Sample ids passing the filters, in id order."""
+    """Sample ids passing the filters, in id order (a regression has no class filters)."""
     keep = np.ones(len(table.labels), bool)
-    if filters.true_class is not None:
+    classes = getattr(table, "task", "classification") == "classification"
+    if filters.true_class is not None and classes:
         keep &= table.labels == filters.true_class
-    if filters.pred_class is not None:
+    if filters.pred_class is not None and classes:
         keep &= table.predictions == filters.pred_class
-    if filters.misclassified:
+    if filters.misclassified and classes:
         keep &= table.labels != table.predictions
     if filters.held_out:
         keep &= table.is_test
@@ -70,8 +73,12 @@ def ordered_ids(service, model_id: str, filters: Filters, sort_by=None) -> np.nd
     unless sorted by a column."""
     table = service.samples(model_id)
     out = filtered_ids(table, filters)
+    regression = getattr(table, "task", "classification") == "regression"
+    if not sort_by and regression and filters.misclassified:      # 'largest errors first'
+        return out[np.argsort(-np.abs(table.errors[out]), kind="stable")]
     if not sort_by:
-        return class_mixed(out, table.labels) if service.model_info(model_id).kind == "image" else out
+        return class_mixed(out, table.labels) if service.model_info(model_id).kind == "image" and not regression \
+            else out
     col, direction = sort_by[0]["column_id"], sort_by[0].get("direction", "asc")
     keys = _sort_keys(service, model_id, table, col)
     if keys is None:
@@ -93,6 +100,8 @@ def _sort_keys(service, model_id, table, col: str):
         return table.predictions
     if col == "p":
         return table.probabilities.max(axis=1)
+    if col == "error" and getattr(table, "task", "") == "regression":
+        return table.errors
     if col.startswith("f") and col[1:].isdigit():
         X = service.dataset_for(model_id).X
         j = int(col[1:])
@@ -202,10 +211,13 @@ def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filte
 def _thumb(thumbs, table, info, model_id, i):
     """A button showing the digit as its background: one component a thumbnail, not two
     (Dash's renderer does work per component on every update of the page)."""
-    label, pred = int(table.labels[i]), int(table.predictions[i])
-    names = info.class_names
-    cls = "thumb" + (" wrong" if label != pred else "")
-    text = f"#{i}: true {names[label]}, predicted {names[pred]}"
+    if heads.regression(info):
+        cls, text = "thumb", f"#{i}: true {heads.fmt(table.labels[i])}, predicted {heads.fmt(table.predictions[i])}"
+    else:
+        label, pred = int(table.labels[i]), int(table.predictions[i])
+        names = info.class_names
+        cls = "thumb" + (" wrong" if label != pred else "")
+        text = f"#{i}: true {names[label]}, predicted {names[pred]}"
     return html.Button(
         id={"type": ids.THUMB, "index": int(i)}, className=cls, n_clicks=0, title=text, **{"aria-label": text},
         style={"backgroundImage": f"url({thumbs.uri(model_id, i)})"},
@@ -228,27 +240,37 @@ def selection_ring(style: dict | None = None):
 
 
 def table_columns(info) -> list[dict]:
+    """#, split, true, predicted, then p (a classifier's probability of its prediction) or
+    error (a regression's prediction − true value), then the features."""
+    last = {"name": "error", "id": "error"} if heads.regression(info) else {"name": "p", "id": "p"}
     fixed = [{"name": "#", "id": "id"}, {"name": "split", "id": "split"}, {"name": "true", "id": "true"},
-             {"name": "predicted", "id": "pred"}, {"name": "p", "id": "p"}]
+             {"name": "predicted", "id": "pred"}, last]
     return fixed + [{"name": n, "id": f"f{j}"} for j, n in enumerate(info.feature_names)]
 
 
 def _rows(service, model_id, table, info, page_ids) -> list[dict]:
     X = service.dataset_for(model_id).X
     names = info.class_names
+    regression = heads.regression(info)
     rows = []
     for i in page_ids:
-        row = {"id": i, "split": "held-out" if table.is_test[i] else "train",
-               "true": names[int(table.labels[i])], "pred": names[int(table.predictions[i])],
-               "p": round(float(table.probabilities[i].max()), 3)}
+        row = {"id": i, "split": "held-out" if table.is_test[i] else "train"}
+        if regression:
+            row.update({"true": float(f"{table.labels[i]:.4g}"), "pred": float(f"{table.predictions[i]:.4g}"),
+                        "error": float(f"{table.errors[i]:.4g}")})
+        else:
+            row.update({"true": names[int(table.labels[i])], "pred": names[int(table.predictions[i])],
+                        "p": round(float(table.probabilities[i].max()), 3)})
         row.update({f"f{j}": float(f"{v:.4g}") for j, v in enumerate(X[i])})
         rows.append(row)
     return rows
 
 
-def selected_row_style(sample_id) -> list[dict]:
-    base = [{"if": {"filter_query": "{true} != {pred}", "column_id": "pred"}, "color": "#b2182b",
-             "fontWeight": "600"}]
+def selected_row_style(sample_id, regression: bool = False) -> list[dict]:
+    """The selected row highlighted; a classifier's wrong predictions in red (a regression's
+    predictions are never exactly right: its error column says how far off they are)."""
+    base = [] if regression else [{"if": {"filter_query": "{true} != {pred}", "column_id": "pred"},
+                                   "color": "#b2182b", "fontWeight": "600"}]
     if sample_id is None:
         return base
     return base + [{"if": {"filter_query": f"{{id}} = {int(sample_id)}"}, "backgroundColor": "#dbe9f6",

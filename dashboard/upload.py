@@ -15,7 +15,7 @@ from dash import Input, Output, State, dash_table, dcc, html, no_update
 
 from explain_core.errors import DataError, GlimpseError
 
-from . import ids, security
+from . import csv_targets, ids, security, validate
 from .background import background_error_message
 from .components import alert, bar_style, progress_bar, register_panel_toggle
 
@@ -36,16 +36,17 @@ def decode_upload(contents: str | None, filename: str | None = None) -> bytes:
 
 
 def preview(service, contents, filename):
-    """(preview children, target options, target value, train disabled) for an uploaded CSV."""
+    """(preview children, target options, target value, train disabled, {column: tasks}) for
+    an uploaded CSV."""
     if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS: no parsing for others either
-        return alert(refused), [], None, True
+        return alert(refused), [], None, True, {}
     filename = filename or "upload.csv"
     try:
         table = service.preview_csv(decode_upload(contents, filename), filename)
     except GlimpseError as e:
-        return alert(str(e)), [], None, True
-    return preview_children(table), list(table.candidate_targets), table.suggested_target, \
-        not table.candidate_targets
+        return alert(str(e)), [], None, True, {}
+    return preview_children(table), csv_targets.target_options(table), table.suggested_target, \
+        not table.candidate_targets, csv_targets.tasks_data(table)
 
 
 def preview_children(table):
@@ -68,9 +69,9 @@ def preview_children(table):
                 html.Details([html.Summary("Detected column types"), types], open=False, className="types-box")]
     if table.notes:
         children.append(html.Ul([html.Li(n) for n in table.notes], className="notes"))
-    if not table.candidate_targets:
-        children.append(alert("No column can be the target: a target needs 2 to "
-                               f"{table.limits.max_classes} distinct values."))
+    why_not = csv_targets.not_offered(table)
+    if why_not is not None:
+        children.append(why_not)
     return children
 
 
@@ -79,30 +80,35 @@ def progress_update(p: dict) -> tuple[dict, str]:
     if p.get("epochs"):
         fraction = float(p.get("epoch", 0)) / float(p["epochs"])
         acc = p.get("accuracy")
-        acc = f", training accuracy {100 * acc:.1f}%" if isinstance(acc, (int, float)) else ""
+        acc = f", training accuracy {100 * acc:.1f}%" if isinstance(acc, (int, float)) and acc == acc else ""
         return bar_style(fraction), f"Training: epoch {p.get('epoch')}/{p['epochs']}{acc}"
     if "fraction" in p:
         return bar_style(p["fraction"]), str(p.get("message") or p.get("stage") or "Working…")
     return no_update, str(p.get("message") or p.get("stage") or "Working…").capitalize()
 
 
-def train_csv(service, set_progress, contents, filename, target):
-    """(message, new model id or no_update): train a model on the uploaded CSV."""
+def train_csv(service, set_progress, contents, filename, target, task=None):
+    """(message, new model id or no_update): train a model on the uploaded CSV, a classifier
+    or a regressor (task; default: what the column allows first)."""
     if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS
         return alert(refused), no_update
     filename = filename or "upload.csv"
     if not target:
         return alert("Choose the target column first.", "warning"), no_update
     try:
+        task = validate.choice(task, validate.TASKS, "The task")
+        target = validate.text(target, "The target column")
         content = decode_upload(contents, filename)
         set_progress((bar_style(0), "Reading the file…"))
         model_id = service.add_csv_model(content, target, filename,
-                                         progress=lambda p: set_progress(progress_update(p)))
+                                         progress=lambda p: set_progress(progress_update(p)), task=task)
         info = service.model_info(model_id)
     except GlimpseError as e:
         return alert(str(e)), no_update
     set_progress((bar_style(1), "Done"))
-    return alert(f"Trained {info.title}: held-out accuracy {100 * info.accuracy:.1f}% on {info.n_test:,} rows. "
+    score = (f"held-out R² {info.r2:.3f}, mean absolute error {info.mae:.4g}" if info.task == "regression"
+             else f"held-out accuracy {100 * info.accuracy:.1f}%")
+    return alert(f"Trained {info.title}: {score} on {info.n_test:,} rows. "
                  "It is now selected; click a row to explain it.", "success"), model_id
 
 
@@ -172,6 +178,10 @@ def layout():
                                                        clearable=False)], className="control grow"),
             html.Button("Train", id=ids.CSV_TRAIN, className="btn btn-primary", disabled=True),
         ]),
+        dcc.RadioItems(id=ids.CSV_TASK, className="flags", inline=True, options=[
+            {"label": csv_targets.TASK_LABELS[t], "value": t, "disabled": True} for t in csv_targets.TASKS]),
+        html.Div(id=ids.CSV_TASK_HINT, className="muted"),
+        dcc.Store(id=ids.CSV_TASKS),
         html.Div(id=ids.CSV_PROGRESS, style={"display": "none"},
                  children=progress_bar(ids.CSV_PROGRESS_BAR, ids.CSV_PROGRESS_TEXT)),
         html.Div(id=ids.CSV_MESSAGE),
@@ -213,22 +223,28 @@ def register_callbacks(app, service, background_manager):
     register_panel_toggle(app, ids.UPLOAD_TOGGLE, ids.UPLOAD_CLOSE, ids.UPLOAD_PANEL)
 
     @app.callback(Output(ids.CSV_PREVIEW, "children"), Output(ids.CSV_TARGET, "options"),
-                  Output(ids.CSV_TARGET, "value"), Output(ids.CSV_TRAIN, "disabled"),
+                  Output(ids.CSV_TARGET, "value"), Output(ids.CSV_TRAIN, "disabled"), Output(ids.CSV_TASKS, "data"),
                   Input(ids.CSV_UPLOAD, "contents"), State(ids.CSV_UPLOAD, "filename"),
                   prevent_initial_call=True)
     def _preview(contents, filename):
         return preview(service, contents, filename)
 
+    @app.callback(Output(ids.CSV_TASK, "options"), Output(ids.CSV_TASK, "value"), Output(ids.CSV_TASK_HINT, "children"),
+                  Input(ids.CSV_TARGET, "value"), State(ids.CSV_TASKS, "data"), prevent_initial_call=True)
+    def _task(target, tasks):
+        return csv_targets.task_choice(target, tasks)
+
     @app.callback(Output(ids.CSV_MESSAGE, "children"), Output(ids.CSV_ADDED, "data"),
                   Input(ids.CSV_TRAIN, "n_clicks"),
                   State(ids.CSV_UPLOAD, "contents"), State(ids.CSV_UPLOAD, "filename"), State(ids.CSV_TARGET, "value"),
+                  State(ids.CSV_TASK, "value"),
                   background=True, manager=background_manager, prevent_initial_call=True, interval=500,
                   progress=[Output(ids.CSV_PROGRESS_BAR, "style"), Output(ids.CSV_PROGRESS_TEXT, "children")],
                   running=[(Output(ids.CSV_TRAIN, "disabled"), True, False),
                            (Output(ids.CSV_PROGRESS, "style"), {"display": "block"}, {"display": "none"})],
                   on_error=training_failed)
-    def _train(set_progress, n_clicks, contents, filename, target):
-        return train_csv(service, set_progress, contents, filename, target)
+    def _train(set_progress, n_clicks, contents, filename, target, task):
+        return train_csv(service, set_progress, contents, filename, target, task)
 
     @app.callback(Output(ids.TS_DATA, "options"),
                   Input(ids.UPLOAD_TOGGLE, "n_clicks"), Input(ids.CSV_ADDED, "data"), Input(ids.TS_ADDED, "data"),

@@ -145,3 +145,18 @@ def param_controls(control_ids, values, what: str) -> tuple[list, list]:
     if not ok:
         raise ParameterError(f"The {what} parameter controls do not match their values")
     return control_ids, values
+
+
+TASKS = ("classification", "regression")
+
+
+def task_map(value) -> dict:
+    """An uploaded CSV's target tasks as the page sends them back: {column: [task, ...]}."""
+    if value is None:
+        return {}
+    ok = isinstance(value, dict) and len(value) <= 10_000 and all(
+        isinstance(k, str) and len(k) <= MAX_TEXT and isinstance(v, list) and all(t in TASKS for t in v)
+        for k, v in value.items())
+    if not ok:
+        raise ParameterError(f"The CSV's target tasks must map column names to lists of tasks, got {shown(value)}")
+    return value

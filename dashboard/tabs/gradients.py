@@ -7,9 +7,10 @@ from dash.exceptions import PreventUpdate
 
 from explain_core.methods.registry import METHODS
 
-from .. import ids, validate
+from .. import heads, ids, validate
 from ..components import graph, note, redraw, shows_errors
 from ..figures.attribution import attribution_figure
+from ..figures.common import METHOD_TITLES
 from ..params import collect_params, param_controls
 from ..sample_info import target_value
 from . import panel, visible_view
@@ -53,8 +54,10 @@ def render_one(service, model_id: str, sample_id: int, target, method: str, para
     """A map and IG's completeness note; ids per pane let the next sample redraw them in place."""
     info = service.model_info(model_id)
     result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
-    children = [graph(attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names,
-                                         per_channel=per_channel), id=f"map-{slot}")]
+    fig = attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names,
+                             per_channel=per_channel)
+    fig = heads.reword(fig, info, METHOD_TITLES.get(method, method), result.target, heads.attribution_words(info))
+    children = [graph(fig, id=f"map-{slot}")]
     delta = completeness_note(result, f"map-note-{slot}")
     if delta is not None:
         children.append(delta)
@@ -117,7 +120,7 @@ def layout():
     ]
     return panel(TAB, "Gradient maps",
                  "Which input pixels or features pushed the model towards the explained class "
-                 "(red: towards it, blue: against it), drawn over the input.", controls)
+                 "(red: towards it, blue: against it; for a regression: up or down), drawn over the input.", controls)
 
 
 def _param_pattern(slot):

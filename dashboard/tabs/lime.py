@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
-from .. import ids
+from .. import heads, ids
 from ..components import graph, note, redraw, shows_errors
 from ..figures.lime import lime_figure
 from ..sample_info import target_value
@@ -18,7 +18,8 @@ def fit_note(result):
     e = result.extras
     text = (f"Local fit: weighted R² = {float(e['score']):.3f} over {result.params['n_samples']:,} perturbed samples "
             f"(kernel width {float(e['kernel_width']):.3g}). The surrogate predicts "
-            f"{float(e['prediction_local']):.3f} for this sample where the model gives {float(e['prediction_model']):.3f}.")
+            f"{heads.fmt(e['prediction_local'])} for this sample where the model gives "
+            f"{heads.fmt(e['prediction_model'])}.")
     return note(text, className="fit", id="lime-fit")
 
 
@@ -31,8 +32,9 @@ def render(service, model_id: str, sample_id: int, target, n_samples=None, kerne
     if kernel_width not in (None, ""):
         params["kernel_width"] = kernel_width
     result = service.explain(model_id, sample_id, "lime", target=target_value(target), **params)
-    return [graph(lime_figure(result, info.feature_names, class_names=info.class_names), id="lime-figure"),
-            fit_note(result)]
+    fig = heads.reword(lime_figure(result, info.feature_names, class_names=info.class_names), info, "LIME",
+                       result.target, heads.lime_words(info))
+    return [graph(fig, id="lime-figure"), fit_note(result)]
 
 
 def layout():
@@ -48,8 +50,9 @@ def layout():
                          "Empty = default (0.25 for images, 0.75·√features for tables)."),
     ]
     return panel(TAB, "LIME",
-                 "A linear surrogate fitted to the model's probability of the explained class on perturbed "
-                 "copies of this sample: each bar (or image patch) is a signed weight.", controls)
+                 "A linear surrogate fitted to the model's probability of the explained class (a regression's "
+                 "predicted value) on perturbed copies of this sample: each bar (or image patch) is a signed weight.",
+                 controls)
 
 
 def register_callbacks(app, service):

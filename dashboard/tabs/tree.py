@@ -14,6 +14,8 @@ DEFAULT_DEPTH = 4
 
 
 def summary(result):
+    if getattr(result, "task", "classification") == "regression":
+        return regression_summary(result)
     names = result.class_names
     agree = result.prediction == result.network_prediction
     return html.Div(className="stats", children=[
@@ -22,6 +24,17 @@ def summary(result):
         _stat("Network accuracy (held-out)", f"{100 * result.network_accuracy:.1f}%", ""),
         _stat("This sample", f"tree says {names[result.prediction]}, network says {names[result.network_prediction]}",
               "", "ok" if agree else "bad"),
+    ])
+
+
+def regression_summary(result):
+    """A regression tree: R² against the network and against the true values (held-out)."""
+    return html.Div(className="stats", children=[
+        _stat("R² against the network (held-out)", f"{result.fidelity:.3f}",
+              "How much of the network's predictions the tree reproduces (sklearn's r2_score)."),
+        _stat("Tree R² (held-out)", f"{result.accuracy:.3f}", "The tree's predictions against the true values."),
+        _stat("Network R² (held-out)", f"{result.network_accuracy:.3f}", ""),
+        _stat("This sample", f"tree predicts {result.prediction:.4g}, network {result.network_prediction:.4g}"),
     ])
 
 

@@ -312,8 +312,11 @@ def csv_bytes(n=160, seed=0) -> bytes:
 
 
 def test_csv_preview_lists_columns_and_target_candidates(service):
-    children, options, value, disabled = preview(service, upload_value(csv_bytes()), "toy.csv")
-    assert options == ["colour", "label"] and value == "label" and disabled is False
+    children, options, value, disabled, tasks = preview(service, upload_value(csv_bytes()), "toy.csv")
+    assert [o["value"] for o in options] == ["x1", "x2", "colour", "label"] and value == "label" and disabled is False
+    assert options[0]["label"] == "x1 (regression)" and options[3]["label"] == "label (classification)"
+    assert tasks == {"x1": ["regression"], "x2": ["regression"], "colour": ["classification"],
+                     "label": ["classification"]}
     assert "160 rows, 4 columns" in text(html.Div(children))
 
 
@@ -326,8 +329,8 @@ def test_bad_csv_shows_its_message_and_keeps_the_current_model(service):
     except Exception as e:   # the service's own message is what the page must show
         expected = str(e)
     assert expected and "Line 3" in expected
-    children, options, _, disabled = preview(service, upload_value(bad), "bad.csv")
-    assert alerts(children) == [expected] and options == [] and disabled is True
+    children, options, _, disabled, tasks = preview(service, upload_value(bad), "bad.csv")
+    assert alerts(children) == [expected] and options == [] and disabled is True and tasks == {}
     progress = []
     message, added = train_csv(service, progress.append, upload_value(bad), "bad.csv", "c")
     assert alerts(message) == [expected]
@@ -405,6 +408,7 @@ def test_app_layout_has_every_id_and_serves(service, tmp_path):
     found = {c.id for c in walk(app.layout) if isinstance(getattr(c, "id", None), str)}
     wanted = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)} - {
         ids.THUMB, ids.PARAM, ids.PREDICTED, ids.SAMPLE_TRUE, ids.SAMPLE_PRED, ids.ALL_LAYERS, ids.NO_METHOD, ids.MISCLASSIFIED, ids.HELD_OUT,
+        ids.SAMPLE_ERROR,
         *ids.TAB_NAMES}
     assert wanted <= found, wanted - found
     client = app.server.test_client()
