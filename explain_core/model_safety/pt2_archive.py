@@ -26,7 +26,8 @@ from torch._export.serde.serialize import _SERIALIZE_TO_TORCH_DTYPE
 
 from .archive import MIB, _inflate, check_directory
 from .limits import ModelLimits
-from .pt2_graph import PATH, _need, _tensor_meta, clean_program, refused
+from .pt2_checks import PATH, need, refused, tensor_meta
+from .pt2_graph import clean_program
 
 ROOT = "archive"
 CONFIGS = {"data/weights/model_weights_config.json": ("data/weights/", re.compile(r"weight_\d{1,9}\Z")),
@@ -57,10 +58,10 @@ def clean_pt2(content: bytes, limits: ModelLimits | None = None) -> tuple[bytes,
     ModelFileError that names what was refused."""
     limits = limits or ModelLimits.from_env()
     entries = _entries(content, limits)
-    _need(entries.get("archive_format") == b"pt2" and entries.get("archive_version") == b"0",
-          "it is not a torch.export file of this PyTorch's format (archive_format pt2, version 0); save it with "
+    need(entries.get("archive_format") == b"pt2" and entries.get("archive_version") == b"0",
+         "it is not a torch.export file of this PyTorch's format (archive_format pt2, version 0); save it with "
           "torch.export.save")
-    _need(entries.get("byteorder", b"little") == sys.byteorder.encode(), "its weights are stored big-endian")
+    need(entries.get("byteorder", b"little") == sys.byteorder.encode(), "its weights are stored big-endian")
     program, facts = clean_program(_json(entries, "models/model.json"))
     clean = {name: entries[name] for name in KEPT if name in entries}
     clean["models/model.json"] = json.dumps(program).encode()
@@ -72,7 +73,7 @@ def clean_pt2(content: bytes, limits: ModelLimits | None = None) -> tuple[bytes,
         clean[config_name] = json.dumps({"config": config}).encode()
         for meta in config.values():
             clean[folder + meta["path_name"]] = entries[folder + meta["path_name"]]
-    _need(claimed <= limits.inflated_mb * MIB, f"its weights claim {claimed / MIB:,.1f} MB once laid out; the limit "
+    need(claimed <= limits.inflated_mb * MIB, f"its weights claim {claimed / MIB:,.1f} MB once laid out; the limit "
                                                f"is {limits.setting('inflated_mb')}")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
@@ -91,7 +92,7 @@ def _entries(content: bytes, limits: ModelLimits) -> dict[str, bytes]:
         raise refused(f"it is not a readable zip archive ({e})") from None
     check_directory(infos, limits)
     roots = {info.filename.split("/", 1)[0] for info in infos}
-    _need(len(roots) == 1 and all("/" in i.filename for i in infos), "its entries are not in one top folder")
+    need(len(roots) == 1 and all("/" in i.filename for i in infos), "its entries are not in one top folder")
     entries = {}
     for info in infos:
         name = info.filename.split("/", 1)[1]
@@ -113,26 +114,26 @@ def _payload_config(entries: dict, config_name: str, folder: str, file_name) -> 
     """A weights or constants table with every entry checked against the bytes it names,
     and the bytes its tensors claim once laid out."""
     raw = _json(entries, config_name).get("config") if config_name in entries else {}
-    _need(isinstance(raw, dict), f"its table {config_name} is malformed")
+    need(isinstance(raw, dict), f"its table {config_name} is malformed")
     out, claimed = {}, 0
     for fqn, meta in raw.items():
-        _need(isinstance(fqn, str) and PATH.match(fqn), f"its table {config_name} names a weight that is not a "
+        need(isinstance(fqn, str) and PATH.match(fqn), f"its table {config_name} names a weight that is not a "
                                                         "dotted path of identifiers")
-        _need(isinstance(meta, dict), f"its table {config_name} is malformed")
+        need(isinstance(meta, dict), f"its table {config_name} is malformed")
         path = meta.get("path_name")
         if isinstance(path, str) and path.startswith(("custom_obj_", "opaque_obj_")):
             raise refused(f"its constant {fqn!r} is a Python or C++ object, which would run code as it loads")
         if meta.get("use_pickle") is not False:
             raise refused(f"its weight {fqn!r} is stored as a pickle (a tensor subclass or a quantized tensor), "
                           "which Glimpse never unpickles; export a model of plain tensors")
-        _need(isinstance(path, str) and file_name.match(path) and folder + path in entries,
-              f"its weight {fqn!r} names a missing entry")
-        tensor = _tensor_meta(meta.get("tensor_meta"), f"weight {fqn}")
-        _need(all("as_int" in s for s in tensor["sizes"] + tensor["strides"] + [tensor["storage_offset"]]),
-              f"its weight {fqn!r} has a symbolic shape")
+        need(isinstance(path, str) and file_name.match(path) and folder + path in entries,
+             f"its weight {fqn!r} names a missing entry")
+        tensor = tensor_meta(meta.get("tensor_meta"), f"weight {fqn}")
+        need(all("as_int" in s for s in tensor["sizes"] + tensor["strides"] + [tensor["storage_offset"]]),
+             f"its weight {fqn!r} has a symbolic shape")
         tensor["device"] = {"type": "cpu", "index": None}      # whatever it was saved from, it loads on the CPU
         claimed += _check_extent(fqn, tensor, len(entries[folder + path]))
-        _need(isinstance(meta.get("is_param"), bool), f"its table {config_name} is malformed")
+        need(isinstance(meta.get("is_param"), bool), f"its table {config_name} is malformed")
         out[fqn] = {"path_name": path, "is_param": meta["is_param"], "use_pickle": False, "tensor_meta": tensor}
     return out, claimed
 
@@ -142,13 +143,13 @@ def _check_extent(fqn: str, tensor: dict, nbytes: int) -> int:
     sizes = [s["as_int"] for s in tensor["sizes"]]
     strides = [s["as_int"] for s in tensor["strides"]]
     offset = tensor["storage_offset"]["as_int"]
-    _need(min(sizes + strides + [offset], default=0) >= 0, f"its weight {fqn!r} has a negative size or stride")
+    need(min(sizes + strides + [offset], default=0) >= 0, f"its weight {fqn!r} has a negative size or stride")
     item = torch.empty((), dtype=_SERIALIZE_TO_TORCH_DTYPE[tensor["dtype"]]).element_size()
     numel = 1
     for s in sizes:
         numel *= s
     needed = 0 if numel == 0 else offset + sum((n - 1) * st for n, st in zip(sizes, strides)) + 1
-    _need(nbytes % item == 0 and needed * item <= nbytes, f"its weight {fqn!r} claims more values than its "
+    need(nbytes % item == 0 and needed * item <= nbytes, f"its weight {fqn!r} claims more values than its "
                                                           "entry holds")
     return numel * item
 
