@@ -30,17 +30,18 @@ def fmt(v) -> str:
     return f"{v:.4g}" if abs(v) < 1e6 else f"{v:.3e}"
 
 
-def explained(info, target: int) -> str:
+def explained(info, target: int, plain: bool = False) -> str:
     """What a result with this target explains: 'class 7', 'positive (the output z)',
-    'negative (−z)', 'the predicted progression'."""
+    'negative (−z)', 'the predicted progression'. plain: a binary class by its name alone
+    (LIME fits its probability, not the output)."""
     if regression(info):
         return f"the predicted {target_name(info)}"
     names = info.class_names
     name = str(names[target]) if 0 <= target < len(names) else str(target)
-    if binary(info):
+    if binary(info) and not plain:
         sign = {"logit": ("−z", "the output z"), "probability": ("1 − p", "the output p")}[info.output]
         return f"{name} ({sign[target == 1]})"
-    return f"class {name}"
+    return name if binary(info) else f"class {name}"
 
 
 def output_short(info) -> str:
@@ -51,8 +52,8 @@ def output_short(info) -> str:
     return f"one probability p({pos}) (the model applies the sigmoid)"
 
 
-def heading(method_title: str, info, target: int) -> str:
-    return f"{method_title} for {explained(info, target)}"
+def heading(method_title: str, info, target: int, plain: bool = False) -> str:
+    return f"{method_title} for {explained(info, target, plain)}"
 
 
 def towards(info) -> str:
@@ -72,13 +73,13 @@ def target_note(info) -> str:
     return "Every tab explains this class; activations and weights do not depend on it."
 
 
-def reword(fig, info, method_title: str, target: int, replace: dict[str, str]):
+def reword(fig, info, method_title: str, target: int, replace: dict[str, str], plain: bool = False):
     """A figure builder's wording for classes, said for a binary or regression head: the
     title names what is explained, the subtitle's phrases are replaced. Multi-class figures
     are left as they are."""
     if not (regression(info) or binary(info)):
         return fig
-    return relabel(fig, heading(method_title, info, target), replace)
+    return relabel(fig, heading(method_title, info, target, plain), replace)
 
 
 def relabel(fig, title: str, replace: dict[str, str]):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
-from .. import heads, ids
+from .. import heads, ids, validate
 from ..components import graph, note, redraw, shows_errors
 from ..figures.lime import lime_figure
 from ..sample_info import target_value
@@ -24,16 +24,18 @@ def fit_note(result):
 
 
 @shows_errors
-def render(service, model_id: str, sample_id: int, target, n_samples=None, kernel_width=None):
+def render(service, model_id: str, sample_id: int, target, n_samples=None, kernel_width=None, patch=None):
     info = service.model_info(model_id)
     params = {}
     if n_samples not in (None, ""):
         params["n_samples"] = n_samples
     if kernel_width not in (None, ""):
         params["kernel_width"] = kernel_width
+    if patch not in (None, "") and info.kind == "image":    # checked by the engine against the image's size
+        params["patch"] = patch
     result = service.explain(model_id, sample_id, "lime", target=target_value(target), **params)
     fig = heads.reword(lime_figure(result, info.feature_names, class_names=info.class_names), info, "LIME",
-                       result.target, heads.lime_words(info))
+                       result.target, heads.lime_words(info), plain=True)
     return [graph(fig, id="lime-figure"), fit_note(result)]
 
 
@@ -48,6 +50,11 @@ def layout():
                    className="param",
                    title="Width of the proximity kernel: small = only very close perturbations count. "
                          "Empty = default (0.25 for images, 0.75·√features for tables)."),
+        html.Label(["Patch size", dcc.Input(id=ids.LIME_PATCH, type="number", min=2, step=1, debounce=True,
+                                            placeholder="default", className="param-number")],
+                   id=ids.LIME_PATCH_WRAP, className="param", style={"display": "none"},
+                   title="Side of the square patches LIME switches on and off, in pixels: up to half the image's "
+                         "side. Empty = about a seventh of it (4 for 28×28)."),
     ]
     return panel(TAB, "LIME",
                  "A linear surrogate fitted to the model's probability of the explained class (a regression's "
@@ -58,8 +65,19 @@ def layout():
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
-                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
-    def _render(view, n_samples, kernel_width, tab, drawn):
+                  Input(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
+    def _render(view, n_samples, kernel_width, patch, tab, drawn):
         view = visible_view(service, tab, TAB, view, VIEW)   # the numbers: checked by the engine (named)
-        return redraw(render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width),
-                      drawn)
+        return redraw(render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width,
+                             patch), drawn)
+
+    @app.callback(Output(ids.LIME_PATCH_WRAP, "style"), Output(ids.LIME_PATCH, "placeholder"),
+                  Output(ids.LIME_PATCH, "max"), Input(ids.MODEL, "data"), prevent_initial_call=True)
+    def _patch(model_id):
+        """The patch size is offered for image models, its default and largest value for their size."""
+        info = service.model_info(validate.model_id(model_id))
+        if info.kind != "image":
+            return {"display": "none"}, "default", None
+        fitted = service.methods()["lime"].params_for(info.kind, info.input_shape)
+        patch = next(p for p in fitted if p.name == "patch")
+        return {}, f"default ({patch.image_default})", patch.hi

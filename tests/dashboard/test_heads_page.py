@@ -128,6 +128,7 @@ def test_tabs_say_what_they_explain(service):
     neg = gradients.render(service, BINARY, j, 0, "saliency", {"abs": False})
     pos = gradients.render(service, BINARY, j, 1, "saliency", {"abs": False})
     assert titles(neg) == ["Saliency for negative (−z)"] and titles(pos) == ["Saliency for positive (the output z)"]
+    assert titles(lime.render(service, BINARY, j, 1)) == ["LIME for positive"]      # it fits p(positive)
     wine = gradients.render(service, "wine-mlp", 0, 1, "saliency", {})
     assert titles(wine)[0].startswith("Saliency") and "class 1" in titles(wine)[0]   # multi-class as before
 
