@@ -96,6 +96,8 @@ GRAD_CHANNELS = "grad-channels"      # checklist: ["each"] draws an RGB map per 
 GRAD_CHANNELS_WRAP = "grad-channels-wrap"   # shown for models of more than one input channel
 LIME_SAMPLES = "lime-samples"
 LIME_KERNEL = "lime-kernel"
+LIME_PATCH = "lime-patch"            # image models: the side of LIME's square patches (pixels)
+LIME_PATCH_WRAP = "lime-patch-wrap"  # shown for image models only
 TREE_DEPTH = "tree-depth"
 
 # upload

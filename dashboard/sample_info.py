@@ -104,7 +104,7 @@ def model_card(info):
         items[2:] = head_items(info)
     train_acc = getattr(info, "train_accuracy", None)
     if train_acc is not None and train_acc == train_acc:   # a gap between the two says: look at the maps
-        items.append(("Training accuracy", f"{100 * info.train_accuracy:.1f}% on {info.n_samples - info.n_test:,} samples"))
+        items.append(("Training accuracy", f"{100 * train_acc:.1f}% on {info.n_samples - info.n_test:,} samples"))
     if getattr(info, "informative_share", None) is not None:
         items.append(("Known truth", f"integrated gradients' top 5 hold ≥ 4 of the 5 informative features on "
                                      f"{100 * info.informative_share:.0f}% of held-out rows"))

@@ -116,7 +116,8 @@ class Startup:
 
     def _costs(self) -> list[float]:
         """Rough training cost per default model, in order: image models take most of the time."""
-        return [IMAGE_COST if spec_kind(spec) == "image" else 1.0 for spec in getattr(self.service, "specs", {}).values()]
+        specs = getattr(self.service, "specs", {}).values()
+        return [IMAGE_COST if spec_kind(spec) == "image" else 1.0 for spec in specs]
 
 
 IMAGE_COST = 6.0   # an MNIST model trains about six times as long as a tabular one here

@@ -93,3 +93,21 @@ def test_a_grey_model_offers_no_per_channel_view(glimpse):
     page.until(lambda: page.duo.find_element(f"#{ids.GRAD_CHANNELS_WRAP}").is_displayed(), 20,
                "the per-channel toggle shown for RGB")
     page.assert_clean()
+
+
+def test_lime_patch_size_follows_the_image(glimpse):
+    page = glimpse
+    out = ids.output(ids.TAB_LIME)
+    page.open(f"?model={RGB}&tab=lime")
+    page.wait_figures(out, lambda f: "49 segments" in figure_text(f), 60, "LIME's default 4-pixel patches")
+    box = page.duo.find_element(f"#{ids.LIME_PATCH}")
+    page.until(lambda: box.get_attribute("placeholder") == "default (4)" and box.get_attribute("max") == "14", 10,
+               "the patch size's default and largest value for 28×28")
+    box.send_keys("7\n")
+    page.wait_figures(out, lambda f: "16 segments" in figure_text(f), 60, "7-pixel patches")
+    page.choose(ids.MODEL_SELECT, "8×8 digits")
+    page.until(lambda: box.get_attribute("placeholder") == "default (2)", 20, "the 8×8 default")
+    page.choose(ids.MODEL_SELECT, "Breast cancer")
+    page.until(lambda: not page.duo.find_element(f"#{ids.LIME_PATCH_WRAP}").is_displayed(), 20,
+               "no patch size for a table")
+    page.assert_clean()
