@@ -73,9 +73,7 @@ class PrecomputeJobs:
 
     def start(self, model_id: str, methods) -> dict:
         """Start a job; a GlimpseError (shown to the user) if one is running or the request is bad."""
-        methods = check_request(self.service, model_id, methods)
-        if self.running():
-            raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
+        methods = check_request(self.service, model_id, methods, busy=self.running())
         with self._lock:
             n = len(self.service.samples(model_id).predictions)
             self._stop.clear()

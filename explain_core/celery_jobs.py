@@ -189,9 +189,7 @@ class CeleryPrecompute:
     def start(self, model_id: str, methods) -> dict:
         from .precompute import check_request
 
-        methods = check_request(self.service, model_id, methods)
-        if self.running():
-            raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
+        methods = check_request(self.service, model_id, methods, busy=self.running())
         n = len(self.service.samples(model_id).predictions)
         parts = [list(range(lo, min(n, lo + self.chunk_size))) for lo in range(0, n, self.chunk_size)]
         job = uuid.uuid4().hex[:16]

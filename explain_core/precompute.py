@@ -150,9 +150,9 @@ def _warn_capacity(cache, adding: int) -> None:
                       RuntimeWarning, stacklevel=3)
 
 
-def check_request(service, model_id, methods) -> list[str]:
+def check_request(service, model_id, methods, busy: bool = False) -> list[str]:
     """The methods of a precompute request from the page, or a GlimpseError that says
-    what is wrong with it (shown to the user)."""
+    what is wrong with it (shown to the user). busy: a job is running already."""
     from .errors import GlimpseError
 
     methods = [m for m in (methods or []) if m]
@@ -164,6 +164,8 @@ def check_request(service, model_id, methods) -> list[str]:
     bad = [m for m in methods if m not in known]
     if bad:
         raise GlimpseError(f"Cannot precompute {', '.join(map(str, bad))} for this model.")
+    if busy:
+        raise GlimpseError("A precompute job is already running; wait for it or cancel it.")
     return methods
 
 

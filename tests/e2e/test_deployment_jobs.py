@@ -17,7 +17,7 @@ import pytest
 from dashboard import ids
 from explain_core.uploads import uploads_root
 from tests.deploy.conftest import CeleryWorker, Gunicorn, Redis, base_env, http_get, wait_until
-from tests.e2e.test_links_and_uploads import open_upload_panel
+from tests.e2e.test_links_and_uploads import upload_and_train
 
 pytestmark = pytest.mark.slow
 
@@ -69,13 +69,7 @@ def open_page(dash_duo, service, url):
 
 
 def train_in_page(page, csv_path, timeout=180):
-    open_upload_panel(page)
-    page.upload(ids.CSV_UPLOAD, csv_path)
-    page.until(lambda: "6,000 rows" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
-    page.choose(ids.CSV_TARGET, "label")
-    train = page.duo.find_element(f"#{ids.CSV_TRAIN}")
-    page.until(lambda: train.get_attribute("disabled") is None, 10, "the Train button")
-    train.click()
+    upload_and_train(page, csv_path, "6,000 rows", "label")
     page.until(lambda: "Trained" in page.text(ids.CSV_MESSAGE) or "stopped" in page.text(ids.CSV_MESSAGE),
                timeout, "the training to finish")
     assert "Trained cells.csv → label" in page.text(ids.CSV_MESSAGE), page.text(ids.CSV_MESSAGE)
@@ -144,11 +138,7 @@ def test_a_killed_worker_s_jobs_are_reported_not_hidden(dash_duo, service, tmp_p
                                          GLIMPSE_CACHE_DIR=str(tmp_path / "cache")), workers=1).start()
     try:
         page = open_page(dash_duo, service, server.url)
-        open_upload_panel(page)
-        page.upload(ids.CSV_UPLOAD, csv_table)
-        page.until(lambda: "6,000 rows" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
-        page.choose(ids.CSV_TARGET, "label")
-        page.duo.find_element(f"#{ids.CSV_TRAIN}").click()
+        upload_and_train(page, csv_table, "6,000 rows", "label")
         page.until(lambda: page.text(ids.CSV_PROGRESS_TEXT).startswith("Training: epoch"), 60, "training progress")
         (victim,) = gunicorn_worker_pids(server)
         os.kill(victim, signal.SIGKILL)

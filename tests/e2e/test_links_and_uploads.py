@@ -59,6 +59,17 @@ def open_upload_panel(page):
                                ids.UPLOAD_PANEL), 10, "the upload panel")
 
 
+def upload_and_train(page, csv_path, preview_text: str, target: str):
+    """Open the panel, send the CSV, wait for its preview, choose the target, press Train."""
+    open_upload_panel(page)
+    page.upload(ids.CSV_UPLOAD, csv_path)
+    page.until(lambda: preview_text in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
+    page.choose(ids.CSV_TARGET, target)
+    train = page.duo.find_element(f"#{ids.CSV_TRAIN}")
+    page.until(lambda: train.get_attribute("disabled") is None, 10, "the Train button")
+    train.click()
+
+
 def test_a_bad_csv_is_explained_and_the_model_stays(glimpse, tmp_path):
     page, service = glimpse, glimpse.service
     page.open()
@@ -79,13 +90,7 @@ def test_a_bad_csv_is_explained_and_the_model_stays(glimpse, tmp_path):
 def test_a_good_csv_trains_a_model_that_is_then_selected(glimpse, breast_cancer_csv):
     page, service = glimpse, glimpse.service
     page.open()
-    open_upload_panel(page)
-    page.upload(ids.CSV_UPLOAD, breast_cancer_csv)
-    page.until(lambda: "569 rows, 31 columns" in page.text(ids.CSV_PREVIEW), 30, "the CSV preview")
-    page.choose(ids.CSV_TARGET, "diagnosis")
-    train = page.duo.find_element(f"#{ids.CSV_TRAIN}")
-    page.until(lambda: train.get_attribute("disabled") is None, 10, "the Train button")
-    train.click()
+    upload_and_train(page, breast_cancer_csv, "569 rows, 31 columns", "diagnosis")
 
     # the progress bar shows and moves while the background job trains
     page.until(lambda: page.js("return document.getElementById(arguments[0]).style.display === 'block'",
