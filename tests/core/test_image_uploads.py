@@ -14,7 +14,7 @@ from explain_core.errors import ModelFileError
 from explain_core.models.architectures import MnistCNN
 from explain_core.models.zoo import DEFAULT_SPECS
 from tests.api.image_models import rgb_resnet, tiny_cnn
-from tests.conftest import test_home
+from tests.conftest import test_home as glimpse_home   # not collected as a test
 
 IMAGE_SPECS = tuple(s for s in DEFAULT_SPECS if s.model_id in ("shortcut-cnn", "digits-8x8-cnn"))
 
@@ -27,7 +27,7 @@ def scripted(module, shape) -> bytes:
 
 def fresh(tmp_path) -> ExplanationService:
     """Uploads in a temporary store; the built-in images from the test home's data cache."""
-    return ExplanationService(Settings(model_store=tmp_path / "m", cache_dir=test_home() / "cache"),
+    return ExplanationService(Settings(model_store=tmp_path / "m", cache_dir=glimpse_home() / "cache"),
                               specs=IMAGE_SPECS)
 
 
