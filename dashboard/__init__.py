@@ -78,7 +78,7 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     if server_timing:
         timing.install(app, service)
     security.install(app)   # request size limit, security headers, optional login
-    server_status.register(app, service)   # after login: the signed-in user is the client key
+    server_status.register(app, service, startup)   # after login: the signed-in user is the client key
     errors.install(app)     # failed callbacks: a message in the page; malformed requests: 400, not 500
 
     app.glimpse_service = service

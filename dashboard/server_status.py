@@ -50,7 +50,8 @@ def messages(cache: dict, compute: dict) -> list[str]:
     return out
 
 
-def register(app, service) -> None:
+def register(app, service, startup=None) -> None:
+    """startup (dashboard/startup.py): its state in /_glimpse/status too."""
     server = app.server
 
     @server.before_request
@@ -75,7 +76,7 @@ def register(app, service) -> None:
     @server.route("/_glimpse/status")
     def _status():   # for operators and the deployment tests: this worker's view
         return {"pid": os.getpid(), "cache": service.cache_status(), "compute": service.compute_status(),
-                "stats": dict(service.stats)}
+                "stats": dict(service.stats), "startup": startup.status() if startup is not None else None}
 
     @app.callback(Output(ids.SERVER_NOTICE, "children"), Output(ids.SERVER_NOTICE, "style"),
                   Input(ids.SERVER_POLL, "n_intervals"))

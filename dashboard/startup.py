@@ -44,7 +44,9 @@ class Startup:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
-        self._status = {"ready": False, "error": None, "fraction": 0.0, "message": "Starting…"}
+        # done: the loader thread has finished everything it does (the warm-up and the other
+        # models load after `ready`); until then this process is still growing
+        self._status = {"ready": False, "done": False, "error": None, "fraction": 0.0, "message": "Starting…"}
 
     def start(self) -> "Startup":
         """Start the loader unless it runs (or ran) in this process. Safe to call often:
@@ -71,6 +73,12 @@ class Startup:
             self._status.update(kw)
 
     def _run(self) -> None:
+        try:
+            self._load()
+        finally:
+            self._set(done=True)
+
+    def _load(self) -> None:
         """Warm start (the default model is stored): load it, show the page, then load the
         other models behind it (a model chosen before its turn loads on demand). First
         start: train every default model with progress, then show the page."""

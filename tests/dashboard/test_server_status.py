@@ -8,7 +8,7 @@ from dashboard import create_app, ids, server_status
 from explain_core import ExplanationService
 from explain_core.cache import InProcessCache
 from explain_core.resilient_cache import NOTICE, ResilientCache
-from tests.deploy.conftest import free_port
+from tests.deploy.conftest import free_port, wait_until
 from tests.held_slot import held_slot
 
 
@@ -61,6 +61,16 @@ def test_the_notice_is_hidden_when_all_is_well(service, make_client):
     client = make_client(service)
     out = client.post("/_dash-update-component", json=notice_body()).get_json()["response"][ids.SERVER_NOTICE]
     assert out == {"children": [], "style": {"display": "none"}}
+
+
+def test_the_status_says_when_the_start_up_thread_has_finished(service, make_client):
+    client = make_client(service)
+
+    def finished():
+        startup = client.get("/_glimpse/status").get_json()["startup"]
+        return startup if startup["done"] else None
+    startup = wait_until(finished, 120, "the start-up thread")
+    assert startup["ready"] is True and startup["error"] is None
 
 
 def test_a_browser_gets_a_client_cookie_once(service, make_client):
