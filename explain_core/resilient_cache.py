@@ -105,7 +105,12 @@ class ResilientCache(BaseCache):
             first = self._down_since is None
             if first:
                 self._down_since = time.monotonic()
-        self.client.connection_pool.disconnect()   # no stale connection survives the outage
+        # Drop the idle pooled connections (stale once Redis is gone), never the ones other
+        # threads are using: closing a socket under another thread's read made that read
+        # raise ValueError ('I/O operation on closed file') or AttributeError, not a
+        # RedisError, and the click failed. A busy connection fails by itself on a dead
+        # Redis (a RedisError here) and redis-py drops it then.
+        self.client.connection_pool.disconnect(inuse_connections=False)
         if first:
             log.warning("Redis at %s is not answering (%s: %s); results are kept in this process until it is "
                         "back (retrying every %.1f s)", self.url, type(error).__name__, error, self.retry_s)

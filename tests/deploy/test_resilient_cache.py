@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
+import threading
 import time
 
 import pytest
@@ -124,3 +126,42 @@ def test_a_precompute_job_runs_and_reports_while_redis_is_down(settings, redis):
     assert status["state"] == "done", status
     assert status["done"] == status["total"] == len(svc.samples("wine-mlp").predictions)
     assert svc.cache.degraded and svc.cached("wine-mlp", 5, "saliency")   # kept in this process
+
+
+def test_threads_using_redis_as_it_stops_get_answers_not_exceptions(redis):
+    """A gunicorn worker's threads share one connection pool: the thread that first sees
+    Redis gone must not close the sockets others are reading (their read then raised
+    ValueError 'I/O operation on closed file', which failed the click)."""
+    a = cache(redis.url, retry_s=0.2)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def user(u: int) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            key = f"u{u}:{n % 40}"
+            try:
+                if a.get(key) is None:
+                    a.set(key, b"x" * 7000)        # about an IG map's size
+            except Exception as e:  # noqa: BLE001 - what the test looks for
+                failures.append(f"{type(e).__name__}: {e}")
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)                   # threads interleave as on a loaded machine
+    threads = [threading.Thread(target=user, args=(u,)) for u in range(12)]
+    try:
+        for t in threads:
+            t.start()
+        for _ in range(4):
+            time.sleep(0.5)
+            redis.stop()
+            time.sleep(0.5)
+            redis.start()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+        sys.setswitchinterval(switch)
+    assert not failures, (len(failures), sorted(set(failures))[:5])
+    wait_until(lambda: not a.status()["degraded"], 5, "the cache noticing Redis is back")
