@@ -8,13 +8,19 @@ scikit-learn's breast-cancer table).
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-import glimpse
+try:
+    import glimpse
+except ImportError:   # run from a clone without `pip install .`: use the clone's copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import glimpse
 
 
 class Standardise(nn.Module):
