@@ -180,8 +180,11 @@ def describe(status: dict, titles: dict) -> tuple[dict, str, object, bool, dict]
     if state == "cancelled":
         message = [alert(f"Cancelled. {summary} What was computed stays cached.", "warning")]
     else:
-        message = [alert(f"Done: {names} for all {status.get('samples', 0):,} samples. {summary} Clicks on this "
-                         "model's samples with the default settings are now served from the cache.", "success")]
+        # the job's model is named: the panel shows the last job (shared by every worker) while
+        # the page may be on another model
+        of = f" of {status['model_id']}" if status.get("model_id") else ""
+        message = [alert(f"Done: {names} for all {status.get('samples', 0):,} samples{of}. {summary} Clicks on "
+                         "these samples with the default settings are now served from the cache.", "success")]
     if status.get("warning"):
         message.append(alert(status["warning"], "warning"))
     return bar_style(done / total), text, message, True, hidden

@@ -46,7 +46,7 @@ def test_job_precomputes_every_sample_then_clicks_hit_the_cache(fresh):
     assert fc.any_calls == 0
     bar, text, message, poll_disabled, cancel_style = describe(status, TITLES)
     assert bar == {"width": "100.0%"} and poll_disabled and cancel_style == {"display": "none"}
-    assert "Done" in text_of(message) and f"{status['samples']:,} samples" in text_of(message)
+    assert "Done" in text_of(message) and f"{status['samples']:,} samples of wine-mlp" in text_of(message)
 
 
 def test_cancel_stops_the_job_and_keeps_what_was_done(fresh):
@@ -101,6 +101,23 @@ def test_job_action_drives_the_panel(fresh):
     jobs.wait(120)
     out = job_action(jobs, TITLES, ids.PRECOMPUTE_POLL, "wine-mlp", ["integrated_gradients"])
     assert out[3] is True and out[5] is False and "Done" in text_of(out[2])
+
+
+def test_a_new_panel_shows_the_last_job_by_its_model_and_start_replaces_it(fresh):
+    """The status is shared through the cache: a new job runner (another worker, a new app on
+    the same cache) opens on the last job, which may be another model's."""
+    assert PrecomputeJobs(fresh).start("wine-mlp", ["integrated_gradients"])["state"] == "running"
+    jobs = PrecomputeJobs(fresh)
+    deadline = time.time() + 120
+    while jobs.status()["state"] == "running" and time.time() < deadline:
+        time.sleep(0.05)
+    n = len(fresh.samples("wine-mlp").predictions)
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_TOGGLE, "mnist-cnn", ["occlusion"])
+    assert f"Done: Integrated gradients for all {n:,} samples of wine-mlp." in text_of(out[2])
+    out = job_action(jobs, TITLES, ids.PRECOMPUTE_START, "mnist-cnn", ["occlusion"])
+    assert text_of(out[2]) == "" and out[5] is True            # this job, running: the old message goes
+    jobs.cancel()
+    assert jobs.wait(60)["model_id"] == "mnist-cnn"
 
 
 def test_failed_job_is_reported_not_raised(fresh, monkeypatch):
