@@ -19,6 +19,7 @@ from .data.arrays import as_samples, encode_labels, from_arrays
 from .data.csv_upload import parse_csv, to_dataset
 from .data.dataset import Dataset
 from .data.mnist import load_idx_dataset
+from .data.npz_arrays import read_npz
 from .errors import DataError, UnknownIdError
 
 BUILTIN_ALIASES = {"mnist": "image", "digits": "image"}
@@ -127,15 +128,7 @@ def _read(path: Path) -> bytes:
 
 
 def _load_npz(path: Path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"Cannot read {path.name} as .npz arrays of numbers ({e}); Python objects are never "
-                        "unpickled.") from None
-    if "X" not in arrays:
-        raise DataError(f"{path.name} has no array named X (it has {', '.join(arrays) or 'none'}).")
-    return arrays
+    return read_npz(path, path.name)
 
 
 def _load_npy(path: Path) -> np.ndarray:

@@ -488,18 +488,35 @@ class ExplanationService:
 
         return add_csv_model(self, content, target, filename, progress, task)
 
-    def add_torchscript_model(self, content: bytes, input_shape, class_names=None, data_from: str | None = None,
-                              title: str | None = None) -> str:
+    def add_torchscript_model(self, content: bytes, input_shape=None, class_names=None, data_from: str | None = None,
+                              title: str | None = None, **data) -> str:
         from .uploads import add_torchscript_model
 
-        return add_torchscript_model(self, content, tuple(input_shape), class_names, data_from, title)
+        return add_torchscript_model(self, content, input_shape, class_names, data_from, title, **data)
 
     def add_model_file(self, content: bytes, input_shape=None, class_names=None, data_from: str | None = None,
-                       title: str | None = None) -> str:
-        """A torch.export (.pt2: its input shape comes from the file) or TorchScript file."""
+                       title: str | None = None, data=None, task: str | None = None, feature_names=None) -> str:
+        """A torch.export (.pt2: its input shape comes from the file) or TorchScript file,
+        explained on `data` (upload_data.DataFile: a .npz or a CSV with a target column) when
+        given; task: 'classification' or 'regression' (default: told from the outputs and
+        the labels, as glimpse.show tells it)."""
         from .model_files import add_model_file
 
-        return add_model_file(self, content, input_shape, class_names, data_from, title)
+        return add_model_file(self, content, input_shape, class_names, data_from, title, data=data, task=task,
+                              feature_names=feature_names)
+
+    def stage_data_file(self, content: bytes, filename: str):
+        """Check a data file dropped beside a model file and keep it until the model comes
+        (staged_data.StagedData: its key, a summary, a CSV's target columns)."""
+        from .staged_data import stage
+
+        return stage(self.store, content, filename)
+
+    def staged_data_file(self, key: str, target: str | None = None):
+        """The DataFile staged under `key` (a DataError once it is gone)."""
+        from .staged_data import staged
+
+        return staged(self.store, key, target)
 
     @staticmethod
     def methods() -> dict:

@@ -34,7 +34,6 @@ from .errors import DataError, GlimpseError, ModelFileError
 from .model_safety import first_forward, load_checked
 from .models.script_view import script_view
 from .models.store import ModelStore, content_hash
-from .models.training import accuracy
 from .models.zoo import ModelSpec, TrainedModel, build_spec, fit_spec, held_out_accuracy, spec_head, spec_kind
 
 log = logging.getLogger(__name__)
@@ -94,24 +93,33 @@ def train_settings(n_train: int, task: str = "classification") -> dict:
 def _save_csv(store: ModelStore, tm: TrainedModel, filename: str, target: str) -> None:
     folder = uploads_root(store) / tm.model_id
     folder.mkdir(parents=True, exist_ok=True)
-    d = tm.data
-    tmp = folder / f".data.{os.getpid()}.tmp.npz"
-    np.savez(tmp, X=d.X, y=d.y, train_idx=d.train_idx, test_idx=d.test_idx)
-    tmp.replace(folder / "data.npz")
     ModelStore(uploads_root(store)).save(tm.model_id, tm.module, {
         "source": "csv", "model_id": tm.model_id, "title": tm.spec.title, "filename": filename, "target": target,
-        "dataset": d.name, "description": d.description, "feature_names": list(d.feature_names),
-        "class_names": list(d.class_names), "notes": list(d.notes), "train": tm.spec.train, "task": d.task,
+        **save_data(folder, tm.data), "train": tm.spec.train,
         "arch": tm.spec.arch, "arch_kw": tm.spec.arch_kw, "accuracy": tm.accuracy, "hash": tm.hash,
     })
 
 
-def _load_csv(service, folder: Path, meta: dict) -> TrainedModel:
+def save_data(folder: Path, d: Dataset) -> dict:
+    """Write the data's arrays to folder/data.npz; returns what load_data needs besides them."""
+    tmp = folder / f".data.{os.getpid()}.tmp.npz"
+    np.savez(tmp, X=d.X, y=d.y, train_idx=d.train_idx, test_idx=d.test_idx)
+    tmp.replace(folder / "data.npz")
+    return {"dataset": d.name, "kind": d.kind, "description": d.description, "feature_names": list(d.feature_names),
+            "class_names": list(d.class_names), "notes": list(d.notes), "task": d.task}
+
+
+def load_data(folder: Path, meta: dict) -> Dataset:
+    """The Dataset save_data stored (arrays read with allow_pickle=False)."""
     with np.load(folder / "data.npz", allow_pickle=False) as z:
-        data = Dataset(name=meta["dataset"], kind="tabular", X=z["X"], y=z["y"], train_idx=z["train_idx"],
-                       test_idx=z["test_idx"], class_names=tuple(meta["class_names"]),
+        return Dataset(name=meta["dataset"], kind=meta.get("kind", "tabular"), X=z["X"], y=z["y"],
+                       train_idx=z["train_idx"], test_idx=z["test_idx"], class_names=tuple(meta["class_names"]),
                        feature_names=tuple(meta["feature_names"]), description=meta["description"],
                        notes=tuple(meta["notes"]), task=meta.get("task", "classification"))
+
+
+def _load_csv(service, folder: Path, meta: dict) -> TrainedModel:
+    data = load_data(folder, meta)
     spec = ModelSpec(meta["model_id"], meta["title"], meta["model_id"], meta["arch"], meta["train"],
                      meta.get("arch_kw", {}))
     module = build_spec(spec, data)
@@ -121,33 +129,19 @@ def _load_csv(service, folder: Path, meta: dict) -> TrainedModel:
 
 
 # ------------------------------------------------------------------------ TorchScript
-def add_torchscript_model(service, content: bytes, input_shape, class_names=None, data_from: str | None = None,
-                          title: str | None = None) -> str:
-    """Register a TorchScript classifier after checking it on the data it will be explained on."""
-    model_id = "ts-" + hashlib.sha1(content).hexdigest()[:10]
-    tm = _already_there(service, model_id)
-    if tm is not None:
-        return model_id
+def add_torchscript_model(service, content: bytes, input_shape=None, class_names=None, data_from: str | None = None,
+                          title: str | None = None, **data) -> str:
+    """Register a TorchScript model after checking it on the data it will be explained on
+    (`data`: model_upload.add_file_model's data file, task and feature names)."""
+    from .model_upload import ModelFile, add_file_model
+
     module, archive = load_torchscript(content)
-    input_shape = tuple(int(v) for v in input_shape)
-    data, data_ref = _data_for(service, input_shape, data_from)
-    data, class_names = with_class_names(data, class_names)
-    check_outputs(archive, data)
-    title = title or f"TorchScript {getattr(module, 'original_name', 'model')} ({model_id})"
-    spec = ModelSpec(model_id, title, data.name, f"TorchScript {getattr(module, 'original_name', '')}".strip())
-    module = script_view(module)      # its layers, as far as its compiled forward lets them be watched
-    tm = TrainedModel(spec, module, data, accuracy(module, data.X_test, data.y_test), content_hash(module),
-                      trained_now=True, source="torchscript")
-    folder = uploads_root(service.store) / model_id
-    folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "model.pt", content)
-    _write(folder / "meta.json", json.dumps({
-        "source": "torchscript", "model_id": model_id, "title": title, "input_shape": list(input_shape),
-        "class_names": list(class_names) if class_names else None, "data": data_ref, "arch": spec.arch,
-        "accuracy": tm.accuracy, "hash": tm.hash,
-    }, indent=2).encode())
-    service.register(tm)
-    return model_id
+    name = getattr(module, "original_name", "model")
+    shape = tuple(int(v) for v in input_shape) if input_shape else None
+    arch = f"TorchScript {getattr(module, 'original_name', '')}".strip()
+    f = ModelFile("ts", "torchscript", "model.pt", content, archive, {}, shape, lambda: script_view(module),
+                  lambda _: arch, f"TorchScript {name} ({{model_id}})")
+    return add_file_model(service, f, class_names, data_from, title, **data)
 
 
 def load_torchscript(content: bytes) -> tuple[torch.nn.Module, bytes]:
@@ -179,25 +173,51 @@ def with_class_names(data: Dataset, class_names) -> tuple[Dataset, tuple[str, ..
     return dataclasses.replace(data, class_names=class_names), class_names
 
 
-def check_outputs(archive: bytes, data: Dataset, **forward) -> None:
-    """Two samples in, (2, n_classes) finite logits out, then one sample, in a child process
-    (model_safety.first_forward, given `forward`'s kind and batch); otherwise a ModelFileError
-    that says which shape was given and which was expected."""
-    x = data.X[data.test_idx[:2]]
+def output_widths(data: Dataset) -> tuple[int, ...]:
+    """How many outputs a model may return on `data`: one value for a regression; one logit
+    per class, or a single output over two classes."""
+    if data.regression:
+        return (1,)
+    return (data.n_classes, 1) if data.n_classes == 2 else (data.n_classes,)
+
+
+def check_outputs(archive: bytes, data: Dataset, **forward) -> int:
+    """first_outputs on two held-out samples of `data`, with the widths its classes allow."""
+    return first_outputs(archive, data.X[data.test_idx[:2]], output_widths(data), data, **forward)
+
+
+def first_outputs(archive: bytes, x: np.ndarray, widths, data: Dataset | None = None, **forward) -> int:
+    """Two samples in, (2, width) finite outputs out (width in `widths`; None: any), then
+    one sample, in a child process (model_safety.first_forward, given `forward`'s kind and
+    batch); the width, or a ModelFileError that says what was given and what was expected."""
     got = first_forward(archive, x, **forward)
     if got["error"]:
         raise ModelFileError(f"The model fails on inputs of shape {tuple(x.shape)} (a batch of "
-                             f"{tuple(data.input_shape)}): {got['error']}")
+                             f"{tuple(x.shape[1:])}): {got['error']}")
     if got["type"] != "Tensor":
-        raise ModelFileError(f"The model returns a {got['type']}; it must return one tensor of logits "
-                             f"of shape (batch, {data.n_classes}).")
-    if tuple(got["shape"]) != (len(x), data.n_classes):
-        raise ModelFileError(f"The model returns shape {tuple(got['shape'])} for a batch of {len(x)}; expected "
-                             f"{(len(x), data.n_classes)}: one logit per class ({data.n_classes} classes).")
+        raise ModelFileError(f"The model returns a {got['type']}; it must return one tensor of outputs of shape "
+                             "(batch, outputs).")
+    shape = tuple(got["shape"])
+    width = shape[1] if len(shape) == 2 and shape[0] == len(x) else 1 if shape == (len(x),) else None
+    if width is None or width < 1 or (widths is not None and width not in widths):
+        raise ModelFileError(f"The model returns shape {shape} for a batch of {len(x)}; expected "
+                             f"{_expected(len(x), widths, data)}.")
     if not got["finite"]:
         raise ModelFileError("The model returns NaN or infinite values on the sample data.")
     if got["single_error"]:
         raise ModelFileError(f"The model fails on a single sample: {got['single_error']}")
+    return width
+
+
+def _expected(n: int, widths, data: Dataset | None) -> str:
+    if widths is None or data is None:
+        return f"({n}, outputs): one row of outputs per sample" if widths is None else \
+            f"{(n, widths[0])}: one predicted value"
+    if data.regression:
+        return f"{(n, 1)}: one predicted value (the data {data.name!r} holds values, not classes)"
+    k = data.n_classes
+    return f"{(n, k)}: one logit per class ({k} classes)" + (
+        f", or {(n, 1)}: one output for two classes (a logit or a probability)" if 1 in widths else "")
 
 
 def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> tuple[Dataset, dict]:
@@ -228,22 +248,20 @@ def _data_for(service, input_shape: tuple[int, ...], data_from: str | None) -> t
         raise ModelFileError(
             f"No images of shape {'×'.join(map(str, input_shape))} are available to explain this model on. The "
             f"built-in images are {'; '.join(f'{k} ({v})' for k, v in shapes.items()) or 'none here'}. For "
-            "images of your own, use glimpse.show(model, X) from Python.")
+            "images of your own, upload a data file (.npz with X and y) beside the model, or use "
+            "glimpse.show(model, X) from Python.")
     raise ModelFileError(
         f"No data with input shape {input_shape} is available. Image models must take one of the built-in "
-        f"image shapes; for a tabular model, first upload a CSV with "
-        f"{input_shape[0] if len(input_shape) == 1 else '?'} feature columns and choose it as the model's data.")
+        f"image shapes; for a tabular model, upload a data file (.npz or a CSV with a target column) beside it, "
+        f"or first train on a CSV with {input_shape[0] if len(input_shape) == 1 else '?'} feature columns and "
+        "choose it as the model's data.")
 
 
 def _load_torchscript(service, folder: Path, meta: dict) -> TrainedModel:
+    from .model_upload import restore_file_model
+
     module, _ = load_torchscript((folder / "model.pt").read_bytes())   # the same checks as an upload
-    ref = meta["data"]
-    data = service.dataset(ref["dataset"]) if "dataset" in ref else service.dataset_for(ref["model"])
-    if meta.get("class_names"):
-        data = dataclasses.replace(data, class_names=tuple(meta["class_names"]))
-    spec = ModelSpec(meta["model_id"], meta["title"], data.name, meta["arch"])
-    module = script_view(module)
-    return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module), source="torchscript")
+    return restore_file_model(service, folder, meta, script_view(module))
 
 
 # ------------------------------------------------------------------- restore and list

@@ -15,7 +15,7 @@ from explain_core.data.arrays import (as_samples, check_shown_shape, check_train
                                       encode_values, from_arrays)
 from explain_core.errors import DataError, ModelError
 from explain_core.model_facts import answers
-from explain_core.models.inprocess import infer_head, infer_task, outputs
+from explain_core.models.inprocess import class_names_for, infer_head, infer_task, outputs
 from explain_core.models.zoo import DEFAULT_SPECS
 
 from .inputs import to_labels, to_numpy
@@ -77,7 +77,7 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
         logits = outputs(module, rows)
         head = infer_head(logits, infer_task(logits.shape[1], y, task), output)
         predicted = answers(head, logits)[0]            # classes, or values for regression
-        classes = _class_names(class_names, head, logits.shape[1])
+        classes = class_names_for(class_names, head, logits.shape[1])
 
         def encode(v, n, what):
             return encode_values(v, n, what) if head.task == "regression" else encode_labels(v, n, classes, what)
@@ -91,24 +91,6 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
         service.add_model(module, data, title=str(name), model_id=_new_id(service, str(name)),
                           labelled=y is not None, logits=logits, head=head)
     return service
-
-
-def _class_names(given, head, width: int) -> tuple[str, ...]:
-    """One name per output; two for one output over two classes (default negative, positive);
-    for regression the target's name (default 'value')."""
-    want = 1 if head.task == "regression" else (2 if head.binary else width)
-    if given is None:
-        if head.task == "regression":
-            return ("value",)
-        return ("negative", "positive") if head.binary else tuple(str(k) for k in range(width))
-    given = (given,) if isinstance(given, str) and want == 1 else tuple(str(c) for c in given)
-    if len(given) != want:
-        what = ("one name: the target's (a regression)" if head.task == "regression" else
-                "two names, negative class first, for a single-output binary classifier" if head.binary else
-                "one name per output")
-        raise ModelError(f"{len(given)} class names were given, but the model returns {width} output"
-                         f"{'s' if width != 1 else ''} per sample: give {what}.")
-    return given
 
 
 def _description(X, X_train) -> str:

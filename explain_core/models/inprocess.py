@@ -91,6 +91,24 @@ def infer_head(outputs_: np.ndarray, task: str, output: str | None = None) -> He
     return MULTICLASS
 
 
+def class_names_for(given, head: Head, width: int) -> tuple[str, ...]:
+    """One name per output; two for one output over two classes (default negative, positive);
+    for regression the target's name (default 'value')."""
+    want = 1 if head.task == "regression" else (2 if head.binary else width)
+    if given is None:
+        if head.task == "regression":
+            return ("value",)
+        return ("negative", "positive") if head.binary else tuple(str(k) for k in range(width))
+    given = (given,) if isinstance(given, str) and want == 1 else tuple(str(c) for c in given)
+    if len(given) != want:
+        what = ("one name: the target's (a regression)" if head.task == "regression" else
+                "two names, negative class first, for a single-output binary classifier" if head.binary else
+                "one name per output")
+        raise ModelError(f"{len(given)} class names were given, but the model returns {width} output"
+                         f"{'s' if width != 1 else ''} per sample: give {what}.")
+    return given
+
+
 def _looks_like_classes(y) -> bool:
     y = np.asarray(y).reshape(-1)
     if y.dtype.kind not in "iufb":
