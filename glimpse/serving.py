@@ -20,17 +20,47 @@ class Running:
         self.service = getattr(app, "glimpse_service", None)
 
     def stop(self) -> None:
+        """Once this returns, the port refuses connections."""
         server, self._server = self._server, None
         if server is None:
             return
-        if self._serving:              # serve_forever runs in another thread: ask it to end
-            server.shutdown()
-        if self._thread is not None:
-            self._thread.join(10)
-        server.server_close()
+        listener = _own_handle(server.socket)
+        try:
+            if self._serving:              # serve_forever runs in another thread: ask it to end
+                server.shutdown()
+            if self._thread is not None:
+                self._thread.join(10)
+            server.server_close()
+        finally:
+            _stop_listening(listener)
 
     def __repr__(self) -> str:
         return f"<Glimpse at {self.url}>"
+
+
+def _own_handle(sock: socket.socket) -> socket.socket | None:
+    """A second descriptor of the listening socket, so stop() can end the listening itself.
+
+    In Jupyter, Dash's thread serves, and when serve_forever ends werkzeug closes the
+    socket from that thread too. When that thread wins the close, server_close() here
+    finds it closed and returns while the thread's close(2) may not have run yet (a loaded
+    machine); a connection made then was queued and reset (ConnectionResetError), not refused.
+    """
+    try:
+        return sock.dup()
+    except OSError:                        # already closed: the serving thread failed
+        return None
+
+
+def _stop_listening(listener: socket.socket | None) -> None:
+    """shutdown() takes the socket out of LISTEN at once, whichever descriptor closes last."""
+    if listener is None:
+        return
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:                        # not connected / already down
+        pass
+    listener.close()
 
 
 def serve(app, host: str, port: int, block: bool, jupyter: bool | None) -> Running:

@@ -198,3 +198,24 @@ def test_in_a_notebook_show_returns_at_once(monkeypatch):
         h.stop()
     with pytest.raises(urllib.error.URLError):
         http_get(h.url, timeout=2)
+
+
+def test_stop_refuses_connections_while_the_serving_thread_is_still_closing():
+    """In Jupyter, Dash's thread serves and closes the socket too when serve_forever ends;
+    a close still under way there (a second descriptor here) kept the port listening after
+    stop() returned, and a connection then was reset instead of refused."""
+    import flask
+    from werkzeug.serving import make_server
+
+    from glimpse.serving import Running
+
+    server = make_server("127.0.0.1", 0, flask.Flask("stand-in"), threaded=True)
+    port = server.socket.getsockname()[1]
+    still_closing = server.socket.dup()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Running(None, f"http://127.0.0.1:{port}/", server, serving=True).stop()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        still_closing.close()
