@@ -124,6 +124,14 @@ TS_DATA = "ts-data"
 TS_ADD = "ts-add"
 TS_MESSAGE = "ts-message"
 TS_ADDED = "ts-added"                # dcc.Store: id of the TorchScript model added
+TS_DATA_UPLOAD = "ts-data-upload"    # dropzone: the data file to explain the model file on (.npz or .csv)
+TS_DATA_STATUS = "ts-data-status"    # what the data file holds, or why it cannot be used
+TS_DATA_KEY = "ts-data-key"          # dcc.Store: the staged data file's key (explain_core/staged_data.py)
+TS_DATA_CLEAR = "ts-data-clear"      # button: forget the data file
+TS_TARGET = "ts-target"              # a CSV data file's target column
+TS_TARGET_WRAP = "ts-target-wrap"    # shown for a CSV data file only
+TS_TASK = "ts-task"                  # radio: told from the outputs / classification / regression
+TS_FEATURES = "ts-features"          # feature names of a .npz table (optional)
 
 # precompute (a background job over every sample of the selected model)
 PRECOMPUTE_TOGGLE = "precompute-toggle"    # header button that shows/hides PRECOMPUTE_PANEL

@@ -1,6 +1,6 @@
 """Bring your own model: a CSV (preview, pick the target, train with a progress bar) or a
-model file (torch.export .pt2 or TorchScript). A bad file shows its message here; the
-current view stays as it was.
+model file (torch.export .pt2 or TorchScript), with a data file to explain it on
+(data_file.py). A bad file shows its message here; the current view stays as it was.
 
 Training runs as a Dash background callback (a DiskcacheManager job by default): the
 job trains and stores the model, then the page's own process loads it from the store.
@@ -15,7 +15,7 @@ from dash import Input, Output, State, dash_table, dcc, html, no_update
 
 from explain_core.errors import DataError, GlimpseError
 
-from . import csv_targets, ids, security, validate
+from . import csv_targets, data_file, ids, security, validate
 from .background import background_error_message
 from .components import alert, bar_style, progress_bar, register_panel_toggle
 
@@ -106,10 +106,17 @@ def train_csv(service, set_progress, contents, filename, target, task=None):
     except GlimpseError as e:
         return alert(str(e)), no_update
     set_progress((bar_style(1), "Done"))
-    score = (f"held-out R² {info.r2:.3f}, mean absolute error {info.mae:.4g}" if info.task == "regression"
-             else f"held-out accuracy {100 * info.accuracy:.1f}%")
-    return alert(f"Trained {info.title}: {score} on {info.n_test:,} rows. "
+    return alert(f"Trained {info.title}: {score_text(info)} on {info.n_test:,} rows. "
                  "It is now selected; click a row to explain it.", "success"), model_id
+
+
+def score_text(info) -> str:
+    """How well the model does on its held-out rows, as the upload messages say it."""
+    if info.task == "regression":
+        return f"held-out R² {info.r2:.3f}, mean absolute error {info.mae:.4g}"
+    if info.accuracy != info.accuracy:                  # NaN: the data came without labels
+        return "accuracy unknown (the data has no labels)"
+    return f"held-out accuracy {100 * info.accuracy:.1f}%"
 
 
 def training_failed(error: Exception):
@@ -133,7 +140,7 @@ def parse_shape(text: str | None) -> tuple[int, ...]:
     return shape
 
 
-def parse_class_names(text: str | None) -> tuple[str, ...] | None:
+def parse_names(text: str | None) -> tuple[str, ...] | None:
     names = tuple(n.strip() for n in (text if isinstance(text, str) else "").split(",") if n.strip())
     return names or None
 
@@ -146,22 +153,31 @@ def data_options(service) -> list[dict]:
             for m in service.list_models() if m.kind == "tabular"]
 
 
-def add_torchscript(service, contents, filename, shape_text, class_names_text, data_from=None):
+def add_torchscript(service, contents, filename, shape_text, class_names_text, data_from=None, data_key=None,
+                    target=None, task=None, features_text=None):
     """(message, new model id or no_update) for an uploaded model file: a .pt2 (torch.export,
-    which says its own input shape: the shape field is not read) or a TorchScript file."""
+    which says its own input shape: the shape field is not read) or a TorchScript file,
+    explained on the data file staged under `data_key` (its samples give a TorchScript
+    file's input shape) or else on data of its shape already here."""
     if refused := security.upload_refusal():     # GLIMPSE_UPLOADERS
         return alert(refused), no_update
     filename = filename or "model.pt"
     try:
+        data_key = validate.text(data_key, "The data file's key", 200)
+        target = validate.text(target, "The target column", 1000)
+        task = data_file.task_value(validate.choice(task, data_file.TASKS, "The task"))
+        features = parse_names(validate.text(features_text, "The feature names"))
+        data = service.staged_data_file(data_key, target) if data_key else None
         content = decode_upload(contents, filename)
-        shape = None if str(filename).lower().endswith(".pt2") else parse_shape(shape_text)
-        model_id = service.add_model_file(content, shape, parse_class_names(class_names_text),
-                                          data_from=data_from or None, title=filename)
+        shape = None if str(filename).lower().endswith(".pt2") or data is not None else parse_shape(shape_text)
+        model_id = service.add_model_file(content, shape, parse_names(class_names_text),
+                                          data_from=data_from or None, title=filename, data=data, task=task,
+                                          feature_names=features)
         info = service.model_info(model_id)
     except GlimpseError as e:
         return alert(str(e)), no_update
-    return alert(f"Added {info.title} ({info.dataset}): held-out accuracy {100 * info.accuracy:.1f}%. "
-                 "It is now selected.", "success"), model_id
+    return alert(f"Added {info.title} ({info.dataset}): {score_text(info)}. It is now selected.",
+                 "success"), model_id
 
 
 # ---------------------------------------------------------------------------- layout
@@ -194,13 +210,16 @@ def layout():
                                                       "TorchScript file (torch.jit.save) here or ",
                                                       html.A("choose one")], **{"data-max-bytes": str(limit)})),
         html.Div(id=ids.TS_FILENAME, className="muted"),
-        html.Label(["Input shape of one sample (TorchScript; a .pt2 file says its own)",
+        *data_file.controls(limit),
+        dcc.Store(id=ids.TS_DATA_KEY),
+        html.Label(["Input shape of one sample (TorchScript without a data file; a .pt2 file says its own)",
                     dcc.Input(id=ids.TS_SHAPE, value="1,28,28", type="text", className="text-input")],
                    className="control"),
         html.Label(["Class names (comma-separated, optional)",
                     dcc.Input(id=ids.TS_CLASSES, type="text", placeholder="0,1,2,…", className="text-input")],
                    className="control"),
-        html.Label(["Data to explain it on (tabular models)",
+        data_file.feature_names_control(),
+        html.Label(["Or the data of a loaded tabular model (without a data file)",
                     dcc.Dropdown(id=ids.TS_DATA, placeholder="matched by input shape", options=[])],
                    className="control", title="Image models use the built-in images of their shape (1x28x28 "
                                               "MNIST, 3x28x28 shortcut digits, 1x8x8 digits); a tabular model "
@@ -221,6 +240,7 @@ def layout():
 # ------------------------------------------------------------------------- callbacks
 def register_callbacks(app, service, background_manager):
     register_panel_toggle(app, ids.UPLOAD_TOGGLE, ids.UPLOAD_CLOSE, ids.UPLOAD_PANEL)
+    data_file.register_callbacks(app, service)
 
     @app.callback(Output(ids.CSV_PREVIEW, "children"), Output(ids.CSV_TARGET, "options"),
                   Output(ids.CSV_TARGET, "value"), Output(ids.CSV_TRAIN, "disabled"), Output(ids.CSV_TASKS, "data"),
@@ -259,8 +279,11 @@ def register_callbacks(app, service, background_manager):
     @app.callback(Output(ids.TS_MESSAGE, "children"), Output(ids.TS_ADDED, "data"),
                   Input(ids.TS_ADD, "n_clicks"),
                   State(ids.TS_UPLOAD, "contents"), State(ids.TS_UPLOAD, "filename"), State(ids.TS_SHAPE, "value"),
-                  State(ids.TS_CLASSES, "value"), State(ids.TS_DATA, "value"), prevent_initial_call=True)
-    def _add_ts(n_clicks, contents, filename, shape, classes, data_from):
+                  State(ids.TS_CLASSES, "value"), State(ids.TS_DATA, "value"), State(ids.TS_DATA_KEY, "data"),
+                  State(ids.TS_TARGET, "value"), State(ids.TS_TASK, "value"), State(ids.TS_FEATURES, "value"),
+                  prevent_initial_call=True)
+    def _add_ts(n_clicks, contents, filename, shape, classes, data_from, data_key, target, task, features):
         if not contents:
             return alert("Choose a model file first.", "warning"), no_update
-        return add_torchscript(service, contents, filename, shape, classes, data_from)
+        return add_torchscript(service, contents, filename, shape, classes, data_from, data_key, target, task,
+                               features)

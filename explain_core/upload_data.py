@@ -80,10 +80,11 @@ def describe(f: DataFile) -> tuple[str, tuple[str, ...], dict, str | None]:
         return (f"{f.name}: {table.n_rows:,} rows, {table.n_cols} columns", table.candidate_targets,
                 dict(table.target_tasks), table.suggested_target)
     a = read_arrays(f)
-    shape = "×".join(map(str, a.X.shape[1:]))
+    shape = a.X.shape[1:]
+    rows = f"rows of {shape[0]} features" if len(shape) == 1 else f"samples of {'×'.join(map(str, shape))}"
     labels = "without labels" if a.y is None else f"with labels y ({len(np.unique(a.y)):,} distinct values)"
     extra = "" if a.X_train is None else f", and {len(a.X_train):,} training samples"
-    return f"{f.name}: {len(a.X):,} samples of {shape} {labels}{extra}", (), {}, None
+    return f"{f.name}: {len(a.X):,} {rows} {labels}{extra}", (), {}, None
 
 
 # ----------------------------------------------------------------------- candidates
