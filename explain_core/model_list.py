@@ -37,7 +37,8 @@ from torch import nn
 from .data.arrays import as_samples
 from .errors import DataError, GlimpseError, ModelError
 from .model_files import checked_module
-from .model_list_data import Arrays, all_rows, classes_from_labels, dataset_from_arrays, read_data
+from .model_list_data import (Arrays, all_rows, classes_from_labels, dataset_from_arrays, read_data,
+                              rename_features)
 from .models.inprocess import outputs, trained_model
 from .models.normalised import Normalised
 from .uploads import with_class_names
@@ -135,7 +136,7 @@ def _build(service, entry: dict, base: Path, model_id: str, title: str, task: st
         return trained_model(module, dataset, model_id, title, SOURCE, logits=logits, labelled=data.y is not None)
     data, _ = with_class_names(data, names)
     if entry.get("feature_names"):
-        data = _rename_features(data, entry["feature_names"])
+        data = rename_features(data, entry["feature_names"])
     return trained_model(module, data, model_id, title, SOURCE)
 
 
@@ -232,14 +233,6 @@ def _predicted(logits: np.ndarray, task: str) -> np.ndarray:
         from .models.heads import binary_output
         return (logits[:, 0] > (0.5 if binary_output(logits) == "probability" else 0.0)).astype(np.int64)
     return logits.argmax(1)
-
-
-def _rename_features(data, names) -> object:
-    names = tuple(str(n) for n in names)
-    if data.kind != "tabular" or len(names) != len(data.feature_names):
-        raise DataError(f"feature_names has {len(names)} names, but the data has {len(data.feature_names)} "
-                        f"{'features' if data.kind == 'tabular' else 'pixels (feature names are for tables)'}.")
-    return dataclasses.replace(data, feature_names=names)
 
 
 def _message(e: BaseException) -> str:

@@ -106,6 +106,15 @@ def classes_from_labels(y) -> tuple[str, ...] | None:
     return tuple(sorted({str(v) for v in y}))
 
 
+def rename_features(data: Dataset, names) -> Dataset:
+    """The data with its features renamed (tables only, one name per feature)."""
+    names = tuple(str(n) for n in names)
+    if data.kind != "tabular" or len(names) != len(data.feature_names):
+        raise DataError(f"feature_names has {len(names)} names, but the data has {len(data.feature_names)} "
+                        f"{'features' if data.kind == 'tabular' else 'pixels (feature names are for tables)'}.")
+    return dataclasses.replace(data, feature_names=names)
+
+
 def all_rows(a: Arrays) -> np.ndarray:
     return a.X if a.X_train is None else np.concatenate([a.X, a.X_train])
 

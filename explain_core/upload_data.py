@@ -25,7 +25,7 @@ from .data.dataset import Dataset
 from .data.npz_arrays import read_npz
 from .errors import DataError, ModelFileError
 from .model_facts import answers
-from .model_list_data import Arrays, all_rows, dataset_from_arrays
+from .model_list_data import Arrays, all_rows, dataset_from_arrays, rename_features
 from .models.heads import Head
 from .models.inprocess import class_names_for, infer_head, infer_task
 from .uploads import output_widths, with_class_names
@@ -119,13 +119,7 @@ class Known:
         data, _ = with_class_names(self.data, class_names)
         if head.binary and not class_names and data.class_names == ("0", "1"):
             data = dataclasses.replace(data, class_names=("negative", "positive"))
-        if feature_names:
-            if data.kind != "tabular" or len(feature_names) != len(data.feature_names):
-                raise DataError(f"You gave {len(feature_names)} feature names, but the data {data.name!r} has "
-                                f"{len(data.feature_names)} {'features' if data.kind == 'tabular' else 'pixels'}"
-                                f"{'' if data.kind == 'tabular' else ' (feature names are for tables)'}.")
-            data = dataclasses.replace(data, feature_names=tuple(feature_names))
-        return data, head
+        return (rename_features(data, feature_names) if feature_names else data), head
 
 
 class CsvData(Known):

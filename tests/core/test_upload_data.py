@@ -127,7 +127,8 @@ def test_unlabelled_images_and_text_labels(uploaded):
     assert any("No labels were given" in n for n in tiny.notes)
     assert svc.explain(ids["tiny"], 2, "integrated_gradients").attribution.shape == (1, 8, 8)
     functional = svc.model_info(ids["functional"])
-    assert functional.class_names == ("cat", "dog", "eel") and functional.feature_names == tuple(f"f{i}" for i in range(6))
+    assert functional.class_names == ("cat", "dog", "eel")
+    assert functional.feature_names == tuple(f"f{i}" for i in range(6))
     np.testing.assert_array_equal(svc.samples(ids["functional"]).labels, np.arange(40) % 3)
 
 

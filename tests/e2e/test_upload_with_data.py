@@ -81,7 +81,8 @@ def test_an_rgb_pt2_with_npz_data_and_bad_data_files(glimpse, files):
     drop_data(page, files / "nan.npz", "holds NaN or infinite values")
     drop_data(page, files / "objects.npz", "Python objects are never unpickled")
     drop_data(page, files / "small.npz", "small.npz: 24 samples of 3×28×28 with labels y")
-    add(page, files / "resnet.pt2", "takes inputs of shape 3×32×32, but the samples in small.npz have shape 3×28×28")
+    add(page, files / "resnet.pt2", "takes inputs of shape 3×32×32, but the samples in small.npz have shape "
+                                    "3×28×28")
     drop_data(page, files / "labels.npz", "labels.npz: 24 samples of 3×32×32")
     page.click(f"#{ids.TS_ADD}")
     page.until(lambda: "y holds class 10, but the model has 10 classes" in page.text(ids.TS_MESSAGE), 120,
