@@ -162,8 +162,9 @@ def describe(status: dict, titles: dict) -> tuple[dict, str, object, bool, dict]
     """(bar style, progress text, message, poll disabled, cancel-button style) for a job status."""
     state = status.get("state", "idle")
     hidden, shown = {"display": "none"}, {}
-    if state == "idle":
-        return bar_style(0), "", None, True, hidden
+    if state == "idle":     # an idle status may carry why no job can run (Celery's Redis away)
+        note = alert(status["error"], "warning") if status.get("error") else None
+        return bar_style(0), "", note, True, hidden
     total = max(int(status.get("total") or 0), 1)
     done = int(status.get("done") or 0)
     names = ", ".join(titles.get(m, m) for m in status.get("methods", []))
@@ -238,16 +239,14 @@ def register_callbacks(app, service, jobs: PrecomputeJobs):
 
 def job_action(jobs: PrecomputeJobs, titles: dict, trigger, model_id, methods):
     """The one callback behind Start, Cancel, the poll tick and opening the panel."""
-    if trigger == ids.PRECOMPUTE_START:
+    if trigger in (ids.PRECOMPUTE_START, ids.PRECOMPUTE_CANCEL):
         try:
-            jobs.start(model_id, methods)
+            jobs.start(model_id, methods) if trigger == ids.PRECOMPUTE_START else jobs.cancel()
         except GlimpseError as e:
             bar, text, _, poll, cancel = describe(jobs.status(), titles)
             return bar, text, alert(str(e), "warning"), poll, cancel, jobs.running()
-    elif trigger == ids.PRECOMPUTE_CANCEL:
-        jobs.cancel()
     status = jobs.status()
-    if trigger == ids.PRECOMPUTE_TOGGLE and status.get("state") == "idle":
+    if trigger == ids.PRECOMPUTE_TOGGLE and status.get("state") == "idle" and not status.get("error"):
         return no_update, no_update, no_update, True, {"display": "none"}, False
     bar, text, message, poll, cancel = describe(status, titles)
     return bar, text, message, poll, cancel, status.get("state") == "running"

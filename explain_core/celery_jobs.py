@@ -27,6 +27,8 @@ log = logging.getLogger("glimpse.celery")
 MAX_ATTEMPTS = 3
 BOARD_TTL_S = 7 * 24 * 3600
 CURRENT = "glimpse:precompute:current"      # id of the latest precompute job
+UNAVAILABLE = ("Redis is not reachable, so precompute on the Celery workers is unavailable for now; "
+               "explanations are still computed on demand. Try again when Redis is back.")
 TASK = "glimpse.precompute_chunk"
 
 
@@ -180,7 +182,7 @@ class CeleryPrecompute:
             fields = board.read() if board else {}
         except Exception:  # noqa: BLE001 - Redis away: say so instead of failing the panel
             log.warning("cannot read the precompute job from Redis", exc_info=True)
-            return {"state": "idle", "error": "Redis is not reachable; precompute on Celery is unavailable."}
+            return {"state": "idle", "error": UNAVAILABLE}
         return aggregate(fields) if "meta" in fields else {"state": "idle"}
 
     def running(self) -> bool:
@@ -189,6 +191,7 @@ class CeleryPrecompute:
     def start(self, model_id: str, methods) -> dict:
         from .precompute import check_request
 
+        self._require_redis()
         methods = check_request(self.service, model_id, methods, busy=self.running())
         n = len(self.service.samples(model_id).predictions)
         parts = [list(range(lo, min(n, lo + self.chunk_size))) for lo in range(0, n, self.chunk_size)]
@@ -203,9 +206,17 @@ class CeleryPrecompute:
         return self.status()
 
     def cancel(self) -> None:
+        self._require_redis()
         board = self._board()
         if board is not None:
             board.set(cancel="1")
+
+    def _require_redis(self) -> None:
+        """A clear message instead of a send that retries against a broker that is away."""
+        try:
+            self.client.ping()
+        except Exception:  # noqa: BLE001 - any connection failure means the same to the user
+            raise GlimpseError(UNAVAILABLE) from None
 
     def wait(self, timeout: float | None = None) -> dict:
         deadline = time.monotonic() + (timeout if timeout is not None else 3600)

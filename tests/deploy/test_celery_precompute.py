@@ -113,3 +113,21 @@ def test_a_chunk_past_its_attempts_fails_the_job(cluster):
         board.attempt(0)        # three deliveries that died
     assert run_chunk(service, board, 0, "wine-mlp", ["saliency"], [0, 1, 2])["state"] == "failed"
     assert aggregate(board.read())["state"] == "failed"
+
+
+def test_with_redis_away_the_panel_says_precompute_is_unavailable(cluster):
+    """Celery's broker gone: Start and Cancel answer at once with a message, the panel
+    opens with it, nothing raises (explanations still work on demand)."""
+    from dashboard import ids
+    from dashboard.precompute import job_action
+
+    import redis as redis_lib
+
+    service, jobs, _ = cluster
+    where = jobs.client.connection_pool.connection_kwargs
+    redis_lib.Redis(host=where["host"], port=where["port"]).shutdown(nosave=True)
+    titles = {"integrated_gradients": "Integrated gradients"}
+    for trigger in (ids.PRECOMPUTE_START, ids.PRECOMPUTE_CANCEL, ids.PRECOMPUTE_TOGGLE):
+        out = job_action(jobs, titles, trigger, "wine-mlp", ["integrated_gradients"])
+        assert "Redis is not reachable" in str(out[2]), (trigger, out)
+        assert out[5] is False                    # Start stays usable
