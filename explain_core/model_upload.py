@@ -52,7 +52,8 @@ def add_file_model(service, f: ModelFile, class_names=None, data_from: str | Non
     model_id = f"{f.prefix}-{hashlib.sha1(f.content + suffix).hexdigest()[:10]}"
     if _already_there(service, model_id) is not None:
         return model_id
-    cand = _candidate(service, f, data_from, data, task)
+    with service._load_lock:     # reading a .npz: numpy's header parsing is not thread-safe (service._model)
+        cand = _candidate(service, f, data_from, data, task)
     data_shape = tuple(cand.X.shape[1:])
     first_outputs(f.checked, cand.probe(), cand.widths(task), getattr(cand, "data", None), **f.forward)
     module = f.load()

@@ -510,7 +510,8 @@ class ExplanationService:
         (staged_data.StagedData: its key, a summary, a CSV's target columns)."""
         from .staged_data import stage
 
-        return stage(self.store, content, filename)
+        with self._load_lock:       # numpy's .npy header parsing is not thread-safe (see _model)
+            return stage(self.store, content, filename)
 
     def staged_data_file(self, key: str, target: str | None = None):
         """The DataFile staged under `key` (a DataError once it is gone)."""

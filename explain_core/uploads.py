@@ -313,7 +313,8 @@ def _already_there(service, model_id: str) -> TrainedModel | None:
     with service._lock:
         tm = service._models.get(model_id)
     if tm is None:
-        tm = load_upload(service, model_id)
+        with service._load_lock:             # as service._model loads one (numpy's .npz parsing)
+            tm = load_upload(service, model_id)
         if tm is not None:
             service.register(tm)
     return tm
