@@ -41,6 +41,7 @@ def open_server(trained_models, tmp_path_factory):
             done.add(status["pid"])
         return len(done) == 2
     wait_until(both_started, 180, "both workers' start-up", interval=0.2)
+    wait_until(lambda: workers_idle(g.proc.popen.pid), 60, "both workers idle")   # any other background work
     yield g
     g.stop()
 
@@ -84,6 +85,14 @@ def answered(raw: bytes) -> bool:
     head, sep, body = raw.partition(b"\r\n\r\n")
     length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
     return bool(sep and length and len(body) >= int(length.group(1)))
+
+
+def workers_idle(master_pid: int, window: float = 0.5) -> bool:
+    """No worker of the gunicorn master used more than 5% of a core over `window` seconds."""
+    workers = psutil.Process(master_pid).children()
+    before = [sum(w.cpu_times()[:2]) for w in workers]
+    time.sleep(window)
+    return all(sum(w.cpu_times()[:2]) - b < 0.05 * window for w, b in zip(workers, before))
 
 
 class PeakRss:
