@@ -49,7 +49,16 @@ def render(service, model_id: str, sample_id: int, depth=None):
     result = service.explain(model_id, sample_id, "tree", **params)
     rules = html.Details([html.Summary("Rules as text"), html.Pre(result.rules, className="rules")],
                          className="rules-box")
-    return [summary(result), graph(tree_figure(result)), rules]
+    return [summary(result), *drawn_note(result, service.model_info(model_id)), graph(tree_figure(result)), rules]
+
+
+def drawn_note(result, info) -> list:
+    """On a large data set the tree is fitted and scored on a draw of the samples: say so."""
+    scored, fitted = getattr(result, "n_scored", 0), getattr(result, "n_fit", 0)
+    if not scored or scored >= info.n_test:
+        return []
+    return [html.P(f"Scores on a draw of {scored:,} of the {info.n_test:,} held-out samples; the tree was fitted to "
+                   f"{fitted:,} training samples.", className="muted")]
 
 
 def layout():

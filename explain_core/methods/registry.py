@@ -120,6 +120,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 INTROSPECTIVE = ("activations", "weights", "gradcam")  # need hooks or named layers
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
 IMAGE_ONLY = {("lime", "segmentation"), ("lime", "patch")}
+STATS_ROWS = 10_000     # training rows LIME's feature scales are taken from, at most
 COLOUR_ONLY = {("smoothgrad", "noise_scale")}      # a choice only where channels differ
 PER_CHANNEL_CHOICES = ("channel_mean",)   # choices that need image channels (IG's baseline)
 PATCH_FRACTION = 7   # occlusion windows and LIME patches default to about 1/7 of the image's side
@@ -209,7 +210,7 @@ def _baseline(data, which: str) -> np.ndarray | float:
         X = data.X_train
         means = X.mean(axis=tuple(k for k in range(X.ndim) if k != 1), dtype=np.float64)
         return np.broadcast_to(means.reshape((-1,) + (1,) * (X.ndim - 2)), X.shape[1:]).astype(np.float32)
-    return data.X_train.mean(axis=0).astype(np.float32) if which == "mean" else 0.0
+    return data.train_mean.copy() if which == "mean" else 0.0     # computed once per data set
 
 
 def _run_ig(module, data, x, target, p):
@@ -243,8 +244,9 @@ def _run_lime(module, data, x, target, p):
                          segmentation=p["segmentation"], patch=p["patch"], top_k=p["top_k"],
                          seed=p["seed"], link=link).attribute(x, target=target)
     from .lime import LimeTabular
-    return LimeTabular(module, data.X_train, feature_names=data.feature_names, n_samples=p["n_samples"],
-                       kernel_width=p["kernel_width"], top_k=p["top_k"], seed=p["seed"],
+    # the feature scales from at most STATS_ROWS training rows: 100,000 rows say no more
+    return LimeTabular(module, data.X[data.subsample("train", STATS_ROWS)], feature_names=data.feature_names,
+                       n_samples=p["n_samples"], kernel_width=p["kernel_width"], top_k=p["top_k"], seed=p["seed"],
                        link=link).attribute(x, target=target)
 
 
