@@ -14,10 +14,12 @@ log = logging.getLogger("glimpse.startup")
 
 def list_default_samples(service) -> None:
     """The default model's sample table (its predictions for every sample): the first page
-    needs it, and computing it here overlaps with the browser loading the page's scripts."""
+    needs it, and computing it here overlaps with the browser loading the page's scripts.
+    A large data set's predictions still coming in the background are not waited for: the
+    first page needs only its own (sample_labels)."""
     from .selection import default_model
 
-    service.samples(default_model(service))
+    service.sample_labels(default_model(service))
 
 
 def warm_default_view(service) -> None:

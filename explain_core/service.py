@@ -19,6 +19,7 @@ from .errors import GlimpseError, ParameterError, UnknownIdError
 from .fair_compute import FairCompute, current_client
 from .methods.base import as_whole, check_target, conv_layers, layer_type, named_layers, resolve_target, shown
 from .methods.registry import METHODS, RUNNERS, method_spec, normalise_params
+from .models.background_outputs import BackgroundOutputs
 from .models.live_hash import LiveHashes
 from .models.store import ModelStore
 from .models.training import TrainProgress, predict_logits
@@ -54,6 +55,8 @@ class ModelInfo:
     mae: float | None = None              # regression, held-out: mean absolute error
     target_range: tuple[float, float] | None = None   # regression: smallest and largest true value
     informative_share: float | None = None   # known informative features: rows whose top-5 IG hold >= 4
+    outputs_done: tuple[int, int] | None = None   # (done, total) while the model still runs over its samples
+    outputs_error: str | None = None               # why it could not run over all of them
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ExplanationService:
         self._data: dict[str, Dataset] = {}
         self._models: dict[str, TrainedModel] = {}
         self._tables: dict[str, tuple[str, SampleTable]] = {}   # model id -> (weights hash, table)
+        self._pending: dict[str, BackgroundOutputs] = {}        # model id -> its outputs, still being computed
         self._fingerprints: dict[int, str] = {}
         self._trees: dict[tuple[str, int], object] = {}
         self._shares: dict[str, float] = {}      # weights hash -> informative_share (model_facts)
@@ -206,29 +210,44 @@ class ExplanationService:
         with self._lock:
             self._loaders[model_id] = loader
 
-    def register(self, tm: TrainedModel, logits: np.ndarray | None = None) -> None:
+    def register(self, tm: TrainedModel, logits: np.ndarray | None = None,
+                 pending: BackgroundOutputs | None = None) -> None:
         """Add a model built elsewhere (an upload, a caller's model) under its id; `logits`
-        for every sample, when already computed, spare the sample table's forward pass."""
+        for every sample, when already computed, spare the sample table's forward pass;
+        `pending`: those outputs, still being computed in the background."""
         self._live.seed(tm.module, tm.hash)
         with self._lock:
             self._models[tm.model_id] = tm
             self._tables.pop(tm.model_id, None)
+            old = self._pending.pop(tm.model_id, None)
             if logits is not None:
                 self._tables[tm.model_id] = (tm.hash, self._table(tm, logits))
+            if pending is not None:
+                self._pending[tm.model_id] = pending
+        if old is not None:
+            old.stop(0)
 
     def add_model(self, module: nn.Module, data: Dataset, title: str | None = None, model_id: str | None = None,
                   source: str = "python", labelled: bool = True, logits: np.ndarray | None = None,
-                  head=None) -> str:
+                  head=None, first_outputs: np.ndarray | None = None) -> str:
         """Register a caller's nn.Module on `data` (explain_core.data.arrays.from_arrays); it is
         run on every sample first (unless its `logits` for them are given), and a model that
         fails is a ModelError. labelled=False: data.y are not true labels. head: what its
-        outputs mean (models.heads.Head; default: told from them and the data). Returns its id."""
+        outputs mean (models.heads.Head; default: told from them and the data).
+        first_outputs: its outputs for the first rows only (a large data set): the others
+        are computed in the background (outputs_status), the page need not wait for them.
+        Returns its id."""
         from .models.inprocess import trained_model
 
         model_id = model_id or type(module).__name__.lower()
+        first = first_outputs if logits is None and labelled else None   # unlabelled: run on all now
         tm, logits = trained_model(module, data, model_id, title or type(module).__name__, source,
-                                   logits=logits, labelled=labelled, head=head)
-        self.register(tm, logits)
+                                   logits=logits if first is None else first,
+                                   labelled=labelled and first is None, head=head)
+        if first is None:
+            self.register(tm, logits)
+        else:     # the accuracy is known once every output is (samples())
+            self.register(tm, pending=BackgroundOutputs(module, data.X, first).start())
         return model_id
 
     def weights_hash(self, model_id: str) -> str:
@@ -280,6 +299,7 @@ class ExplanationService:
     def model_info(self, model_id: str) -> ModelInfo:
         tm = self._model(model_id)
         d = tm.data
+        running = self._outputs_facts(model_id)      # first: it sets the accuracy once all outputs are in
         return ModelInfo(
             model_id=model_id, title=tm.spec.title, kind=d.kind, source=tm.source, dataset=d.name,
             dataset_description=d.description,
@@ -290,7 +310,20 @@ class ExplanationService:
             conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
             notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())), train_accuracy=tm.train_accuracy,
             task=tm.head.task, output=tm.head.output, output_note=tm.head.describe(d.class_names), **self._facts(tm),
+            **running,
         )
+
+    def _outputs_facts(self, model_id: str) -> dict:
+        """ModelInfo's outputs_done and outputs_error while the model's outputs come in the
+        background; once they are all in, the sample table is built (and the accuracy known)."""
+        status = self.outputs_status(model_id)
+        if status is None:
+            with self._lock:
+                finished = model_id in self._pending
+            if finished:
+                self.samples(model_id)
+            return {}
+        return {"outputs_done": (status["done"], status["total"]), "outputs_error": status["error"]}
 
     def _facts(self, tm: TrainedModel) -> dict:
         """Regression's R², MAE and target range; the informative-feature share where the
@@ -299,9 +332,10 @@ class ExplanationService:
 
         d, out = tm.data, {}
         if tm.head.task == "regression":
+            out["target_range"] = (float(d.y.min()), float(d.y.max()))
+        if tm.head.task == "regression" and self.outputs_status(tm.model_id) is None:   # else: not known yet
             t = self.samples(tm.model_id)
             out["r2"], out["mae"] = regression_metrics(t.labels[d.test_idx], t.predictions[d.test_idx])
-            out["target_range"] = (float(d.y.min()), float(d.y.max()))
         if d.informative:
             digest = self._hash(tm)
             with self._lock:
@@ -316,26 +350,73 @@ class ExplanationService:
 
     # ------------------------------------------------------------------------ samples
     def samples(self, model_id: str) -> SampleTable:
+        """Every sample with its label and the model's prediction. A model whose outputs are
+        still being computed in the background (outputs_status) is waited for."""
         tm = self._model(model_id)
         digest = self._hash(tm)                          # predictions follow in-place weight changes
         with self._lock:
             held = self._tables.get(model_id)
             if held is not None and held[0] == digest:
                 return held[1]
-        table = self._table(tm, predict_logits(tm.module, tm.data.X))   # no hooks: needs no lock
+            pending = self._pending.get(model_id)
+        if pending is not None and digest == tm.hash:    # its weights are still those it started with
+            table = self._table(tm, pending.result())
+            if tm.head.task == "classification":         # the accuracy waited for every output
+                tm.accuracy = float((table.predictions[tm.data.test_idx] == tm.data.y_test).mean())
+        else:
+            table = self._table(tm, predict_logits(tm.module, tm.data.X))   # no hooks: needs no lock
         with self._lock:
             self._tables[model_id] = (digest, table)
+            if self._pending.get(model_id) is pending:
+                self._pending.pop(model_id, None)
         return table
 
+    def outputs_status(self, model_id: str) -> dict | None:
+        """While a model's outputs for its samples are computed in the background (glimpse.show
+        on a large data set): {"done", "total", "error"}; None when they are all in."""
+        with self._lock:
+            pending = self._pending.get(model_id)
+        if pending is None:
+            return None
+        status = pending.status()
+        return None if status["done"] == status["total"] and pending.finished else status
+
+    def sample_labels(self, model_id: str) -> SampleTable:
+        """The sample table, but without waiting for a model's outputs still being computed:
+        its predictions and probabilities are then None (labels and splits are known)."""
+        tm = self._model(model_id)
+        if self.outputs_status(model_id) is None:
+            return self.samples(model_id)
+        return SampleTable(model_id, tm.data.y, None, None, self._is_test(tm), tm.head.task)
+
+    def sample_rows(self, model_id: str, ids) -> SampleTable:
+        """The sample table's rows `ids` only (in that order): a page of the browser. While the
+        model's outputs are still being computed, only these rows go through the model."""
+        tm = self._model(model_id)
+        ids = np.asarray([self._index(tm, i) for i in np.asarray(ids).reshape(-1)], dtype=np.int64)
+        with self._lock:
+            pending = self._pending.get(model_id)
+        if pending is None or pending.finished or self._hash(tm) != tm.hash:
+            t = self.samples(model_id)
+            return SampleTable(model_id, t.labels[ids], t.predictions[ids], t.probabilities[ids], t.is_test[ids],
+                               t.task)
+        return self._table(tm, pending.rows(ids), ids)
+
     @staticmethod
-    def _table(tm: TrainedModel, logits: np.ndarray) -> SampleTable:
-        """logits: the model's raw outputs, turned into answers by its head."""
+    def _is_test(tm: TrainedModel) -> np.ndarray:
+        is_test = np.zeros(len(tm.data.X), bool)
+        is_test[tm.data.test_idx] = True
+        return is_test
+
+    def _table(self, tm: TrainedModel, logits: np.ndarray, ids: np.ndarray | None = None) -> SampleTable:
+        """logits: the model's raw outputs (for the rows ids, default all), turned into
+        answers by its head."""
         from .model_facts import answers
 
         predictions, probs = answers(tm.head, logits)
-        is_test = np.zeros(len(tm.data.X), bool)
-        is_test[tm.data.test_idx] = True
-        table = SampleTable(tm.model_id, tm.data.y.copy(), predictions, probs, is_test, tm.head.task)
+        labels, is_test = tm.data.y, self._is_test(tm)
+        labels, is_test = (labels.copy(), is_test) if ids is None else (labels[ids], is_test[ids])
+        table = SampleTable(tm.model_id, labels, predictions, probs, is_test, tm.head.task)
         for a in (table.labels, table.predictions, table.probabilities, table.is_test):
             a.setflags(write=False)
         return table
@@ -350,10 +431,10 @@ class ExplanationService:
     def sample(self, model_id: str, sample_id) -> Sample:
         tm = self._model(model_id)
         i = self._index(tm, sample_id)
-        t = self.samples(model_id)
+        t = self.sample_rows(model_id, [i])
         cast = float if t.task == "regression" else int
-        return Sample(model_id, i, tm.data.X[i].copy(), cast(t.labels[i]), cast(t.predictions[i]),
-                      t.probabilities[i].copy(), bool(t.is_test[i]))
+        return Sample(model_id, i, tm.data.X[i].copy(), cast(t.labels[0]), cast(t.predictions[0]),
+                      t.probabilities[0].copy(), bool(t.is_test[0]))
 
     def torch_model(self, model_id: str) -> nn.Module:
         return self._model(model_id).module

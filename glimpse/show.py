@@ -71,12 +71,15 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
     if home is not None:
         weakref.finalize(service, shutil.rmtree, home, ignore_errors=True)
     names = feature_names if feature_names is not None else frame_names
-    rows = X if X_train is None else np.concatenate([X, X_train])
+    # every label known and many rows: the model runs over the first rows now, the rest in the
+    # background while the page opens (explain_core/models/background_outputs.py)
+    later = y is not None and (X_train is None or y_train is not None) and \
+        len(X) + (0 if X_train is None else len(X_train)) > BACKGROUND_ABOVE
     shared: dict[tuple, object] = {}       # models with the same labels share one Dataset (and its memory)
     for name, module in models.items():
-        logits = outputs(module, rows)
+        logits = run_on(module, X, X_train, FIRST_ROWS if later else None)
         head = infer_head(logits, infer_task(logits.shape[1], y, task), output)
-        predicted = answers(head, logits)[0]            # classes, or values for regression
+        predicted = None if later else answers(head, logits)[0]            # classes, or values for regression
         classes = class_names_for(class_names, head, logits.shape[1])
 
         def encode(v, n, what):
@@ -89,8 +92,23 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
             "your data", X, labels, classes, X_train=X_train, y_train=train_labels, feature_names=names,
             description=_description(X, X_train), notes=_notes(y, X_train, y_train), task=head.task))
         service.add_model(module, data, title=str(name), model_id=_new_id(service, str(name)),
-                          labelled=y is not None, logits=logits, head=head)
+                          labelled=y is not None, logits=None if later else logits, head=head,
+                          first_outputs=logits if later else None)
     return service
+
+
+BACKGROUND_ABOVE = 10_000   # rows above which the model's outputs for most of them come in the background
+FIRST_ROWS = 2_000          # rows run before show() returns then: the head is told from their outputs
+
+
+def run_on(module, X, X_train=None, limit: int | None = None):
+    """The model's outputs for the rows of X then X_train (no concatenated copy of the data),
+    or for the first `limit` rows of X only."""
+    if limit is not None:
+        return outputs(module, X[:limit])
+    if X_train is None:
+        return outputs(module, X)
+    return np.concatenate([outputs(module, X), outputs(module, X_train)])
 
 
 def _description(X, X_train) -> str:
