@@ -65,12 +65,16 @@ def follow_model(old_state, new_state, trigger) -> tuple:
 
 def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, trigger):
     """(grid, table rows, table columns, row styles, page, page label, count, grid style, table style,
-    what is shown). `trigger` FOLLOW (the selection left the listed page) shows the page
-    holding the selection; a filter or sort starts at the top of the new list."""
+    what is shown, the table's page_current, its page_count, the image pager's style).
+    `trigger` FOLLOW (the selection left the listed page) shows the page holding the
+    selection; PAGE goes to `page` (a page typed in, the table's own pager); a filter or sort
+    starts at the top of the new list."""
     model_id, sample_id = state["model"], state["sample"]
     follow = True
     if trigger in (ids.PAGE_PREV, ids.PAGE_NEXT):
         page = (page or 0) + (-1 if trigger == ids.PAGE_PREV else 1)
+        follow = False
+    elif trigger == ids.PAGE:
         follow = False
     elif trigger in (ids.FILTER_TRUE, ids.FILTER_PRED, ids.FILTER_FLAGS, ids.SAMPLE_TABLE):
         page, follow = 0, False    # a new list starts at its top
@@ -78,12 +82,40 @@ def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, tri
     info = service.model_info(model_id)
     image = info.kind == "image"
     grid = view.grid if view.count else [note("No sample matches these filters."), selection_ring()]
-    total = len(service.samples(model_id).labels)
     shown = {"model": model_id, "kind": "image" if image else "tabular", "ids": list(view.page_ids)}
     return (grid if image else [selection_ring()], view.rows, view.columns,
             selected_row_style(sample_id, heads.regression(info)), view.page,
-            f"page {view.page + 1} of {view.n_pages}", f"{view.count:,} of {total:,} listed",
-            SHOWN if image else HIDDEN, HIDDEN if image else SHOWN, shown)
+            f"page {view.page + 1:,} of {view.n_pages:,}", f"{view.count:,} of {info.n_samples:,} listed",
+            SHOWN if image else HIDDEN, HIDDEN if image else SHOWN, shown,
+            view.page, view.n_pages, SHOWN if image else HIDDEN)
+
+
+def page_request(props: set, triggered_id, page, page_current, jump):
+    """(trigger, page) of the browser callback: which of its inputs fired (props: the
+    prop ids that did; else triggered_id) and the page it asks for, checked. A page typed
+    in counts from 1."""
+    if f"{ids.FOLLOW}.data" in props:          # a new selection wins: show it
+        return ids.FOLLOW, page
+    if f"{ids.SAMPLE_TABLE}.page_current" in props:
+        return ids.PAGE, validate.page(page_current, "The table's page", default=0)
+    if f"{ids.PAGE_JUMP}.value" in props:
+        if jump is None:                       # the box emptied: nothing to go to
+            raise PreventUpdate
+        return ids.PAGE, validate.page(jump, "The page to go to", first=1)
+    return triggered_id, page
+
+
+def outputs_running(info) -> bool:
+    """Whether the model still runs over its samples in the background (and has not failed)."""
+    return getattr(info, "outputs_done", None) is not None and not info.outputs_error
+
+
+def outputs_progress(service, model_id: str) -> tuple:
+    """(model card, poll disabled) while a large data set's predictions come in: the card
+    says how far they are, and once they are in (or failed) shows the accuracy and the
+    poll stops."""
+    info = service.model_info(model_id)
+    return model_card(info), not outputs_running(info)
 
 
 def class_filter_options(info) -> list[dict]:
@@ -176,6 +208,7 @@ def register_callbacks(app, service, startup, thumbs):
                   Output(ids.TARGET, "disabled"), Output(ids.TARGET_NOTE, "children"),
                   Output(ids.FILTER_TRUE, "style"), Output(ids.FILTER_PRED, "style"),
                   Output(ids.FILTER_FLAGS, "options"), Output(ids.PROBA_HEAD, "children"),
+                  Output(ids.OUTPUTS_POLL, "disabled"),
                   Input(ids.MODEL, "data"), State(ids.FILTER_TRUE, "value"), State(ids.FILTER_PRED, "value"),
                   State(ids.SAMPLE_TABLE, "sort_by"))
     def _on_model(model_id, true_c, pred_c, sort_by):
@@ -189,25 +222,35 @@ def register_callbacks(app, service, startup, thumbs):
         disabled, note_, filter_style, flags, head = head_controls(info)
         return (model_card(info), target_options(info), ids.PREDICTED,
                 classes, clear(true_c, None), classes, clear(pred_c, None), clear(sort_by, []),
-                disabled, note_, filter_style, filter_style, flags, head)
+                disabled, note_, filter_style, filter_style, flags, head, not outputs_running(info))
+
+    @app.callback(Output(ids.MODEL_CARD, "children", allow_duplicate=True),
+                  Output(ids.OUTPUTS_POLL, "disabled", allow_duplicate=True),
+                  Input(ids.OUTPUTS_POLL, "n_intervals"), State(ids.MODEL, "data"), prevent_initial_call=True)
+    def _outputs_progress(_n, model_id):
+        return outputs_progress(service, validate.model_id(model_id))
 
     @app.callback(Output(ids.THUMB_GRID, "children"), Output(ids.SAMPLE_TABLE, "data"),
                   Output(ids.SAMPLE_TABLE, "columns"), Output(ids.SAMPLE_TABLE, "style_data_conditional"),
                   Output(ids.PAGE, "data"), Output(ids.PAGE_LABEL, "children"), Output(ids.BROWSER_COUNT, "children"),
                   Output(ids.THUMB_GRID, "style"), Output(ids.TABLE_WRAP, "style"), Output(ids.BROWSER_SHOWN, "data"),
+                  Output(ids.SAMPLE_TABLE, "page_current"), Output(ids.SAMPLE_TABLE, "page_count"),
+                  Output(ids.PAGER, "style"), Output(ids.PAGE_JUMP, "value"),
                   Input(ids.FOLLOW, "data"), Input(ids.FILTER_TRUE, "value"), Input(ids.FILTER_PRED, "value"),
                   Input(ids.FILTER_FLAGS, "value"), Input(ids.SAMPLE_TABLE, "sort_by"),
                   Input(ids.PAGE_PREV, "n_clicks"), Input(ids.PAGE_NEXT, "n_clicks"),
+                  Input(ids.SAMPLE_TABLE, "page_current"), Input(ids.PAGE_JUMP, "value"),
                   State(ids.STATE, "data"), State(ids.PAGE, "data"))
-    def _browser(_follow, true_c, pred_c, flags, sort_by, _prev, _next, state, page):
+    def _browser(_follow, true_c, pred_c, flags, sort_by, _prev, _next, page_current, jump, state, page):
         if not state:
             raise PreventUpdate
         state, sort_by = validate.selection(service, state), validate.sort_by(sort_by)
-        page = validate.whole(page, "The browser page", default=0)
-        fired = {t["prop_id"].split(".")[0] for t in ctx.triggered}
-        trigger = ids.FOLLOW if ids.FOLLOW in fired else ctx.triggered_id   # a new selection wins: show it
-        return browser_outputs(service, thumbs, state, Filters.from_inputs(true_c, pred_c, flags), sort_by, page,
-                               trigger)
+        page = validate.page(page, default=0)
+        trigger, page = page_request({t["prop_id"] for t in ctx.triggered}, ctx.triggered_id, page, page_current,
+                                     jump)
+        filters = Filters.from_inputs(true_c, pred_c, flags, service.model_info(state["model"]))
+        # the box is emptied after a jump: the label says where the browser is
+        return browser_outputs(service, thumbs, state, filters, sort_by, page, trigger) + (None,)
 
     @app.callback(Output(ids.SAMPLE_INFO, "children"), Output(ids.PROBA_GRAPH, "figure"), Input(ids.STATE, "data"))
     def _sample(state):

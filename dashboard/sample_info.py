@@ -100,6 +100,8 @@ def model_card(info):
         ("Architecture", info.architecture),
         ("Held-out accuracy", f"{acc} on {info.n_test:,} samples"),
     ]
+    if getattr(info, "outputs_done", None):      # a large data set: its predictions still come in
+        items[2] = ("Held-out accuracy", outputs_line(info))
     if heads.regression(info) or heads.binary(info):
         items[2:] = head_items(info)
     train_acc = getattr(info, "train_accuracy", None)
@@ -117,15 +119,23 @@ def model_card(info):
     return card
 
 
+def outputs_line(info) -> str:
+    done, total = info.outputs_done
+    if info.outputs_error:
+        return f"unknown: {info.outputs_error}"
+    return f"computing ({100 * done / total:.0f}% of {total:,} samples run)"
+
+
 def head_items(info) -> list[tuple[str, str]]:
     """The card's lines on a binary or regression head: its scores instead of accuracy
     alone, and what the output is."""
+    running = outputs_line(info) if getattr(info, "outputs_done", None) else None
     if heads.regression(info):
         lo, hi = info.target_range or (float("nan"), float("nan"))
-        return [("Held-out", f"R² {info.r2:.3f}, mean absolute error {heads.fmt(info.mae)} "
-                             f"on {info.n_test:,} samples"),
+        return [("Held-out", running or f"R² {info.r2:.3f}, mean absolute error {heads.fmt(info.mae)} "
+                                        f"on {info.n_test:,} samples"),
                 ("Regression", f"{heads.target_name(info)}, from {heads.fmt(lo)} to {heads.fmt(hi)} in the data")]
-    return [("Held-out accuracy", f"{100 * info.accuracy:.1f}% on {info.n_test:,} samples"),
+    return [("Held-out accuracy", running or f"{100 * info.accuracy:.1f}% on {info.n_test:,} samples"),
             ("Output", heads.output_short(info))]
 
 

@@ -1,6 +1,12 @@
 """The sample browser: which samples to list (filters, sort, pages) and how to show them
 (digit thumbnails for image models, a sortable table for tabular ones).
 
+Everything runs on the server: filters and sorting over all samples (numpy, milliseconds
+at 100,000), and only the visible page travels to the browser (40 thumbnails or 10 rows,
+whatever the data set's size). Listing needs the model's predictions only for the filters
+and columns that show them: a large data set's first page opens while the model still runs
+over the rest (ExplanationService.sample_labels / sample_rows).
+
 The functions here are plain (service, inputs...) -> outputs; the callbacks that wire
 them to the page live in dashboard/callbacks.py.
 """
@@ -12,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from dash import dash_table, dcc, html
+
+from explain_core.errors import ParameterError
 
 from . import heads, ids, validate
 from .figures.samples import digit_thumbnail_uri
@@ -32,11 +40,20 @@ class Filters:
     held_out: bool = False
 
     @classmethod
-    def from_inputs(cls, true_class, pred_class, flags) -> "Filters":
+    def from_inputs(cls, true_class, pred_class, flags, info=None) -> "Filters":
+        """The filters from the page's controls, checked (against the model's classes when
+        its info is given)."""
         flags = validate.flags(flags)
-        return cls(validate.class_filter(true_class, "The true-class filter"),
-                   validate.class_filter(pred_class, "The predicted-class filter"),
+        n = len(info.class_names) if info is not None and not heads.regression(info) else None
+        return cls(validate.class_filter(true_class, "The true-class filter", n),
+                   validate.class_filter(pred_class, "The predicted-class filter", n),
                    ids.MISCLASSIFIED in flags, ids.HELD_OUT in flags)
+
+    def need_predictions(self) -> bool:
+        return self.pred_class is not None or self.misclassified
+
+
+PREDICTION_COLUMNS = ("pred", "p", "error")     # sorting by these needs every prediction
 
 
 # ------------------------------------------------------------------------ what to list
@@ -70,8 +87,11 @@ def class_mixed(ids_: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def ordered_ids(service, model_id: str, filters: Filters, sort_by=None) -> np.ndarray:
     """Filtered ids in display order: images class-mixed (class_mixed), tables in id order
-    unless sorted by a column."""
-    table = service.samples(model_id)
+    unless sorted by a column. Waits for the model's predictions only when the filters or
+    the sort use them."""
+    sorts_predictions = bool(sort_by) and sort_by[0]["column_id"] in PREDICTION_COLUMNS
+    table = service.samples(model_id) if filters.need_predictions() or sorts_predictions \
+        else service.sample_labels(model_id)
     out = filtered_ids(table, filters)
     regression = getattr(table, "task", "classification") == "regression"
     if not sort_by and regression and filters.misclassified:      # 'largest errors first'
@@ -82,7 +102,7 @@ def ordered_ids(service, model_id: str, filters: Filters, sort_by=None) -> np.nd
     col, direction = sort_by[0]["column_id"], sort_by[0].get("direction", "asc")
     keys = _sort_keys(service, model_id, table, col)
     if keys is None:
-        return out
+        raise ParameterError(f"The table has no column {col!r} to sort by")
     order = np.argsort(keys[out], kind="stable")
     if direction == "desc":
         order = order[::-1]
@@ -102,7 +122,7 @@ def _sort_keys(service, model_id, table, col: str):
         return table.probabilities.max(axis=1)
     if col == "error" and getattr(table, "task", "") == "regression":
         return table.errors
-    if col.startswith("f") and col[1:].isdigit():
+    if col.startswith("f") and col[1:].isascii() and col[1:].isdigit():
         X = service.dataset_for(model_id).X
         j = int(col[1:])
         return X[:, j] if X.ndim == 2 and j < X.shape[1] else None
@@ -199,22 +219,23 @@ def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filte
         page = shown_at
     page = min(max(int(page or 0), 0), pages - 1)
     page_ids = tuple(int(i) for i in ordered[page * size:(page + 1) * size])
-    table = service.samples(model_id)
+    rows = service.sample_rows(model_id, list(page_ids))     # this page's predictions only
     if image:
-        grid = [_thumb(thumbs, table, info, model_id, i) for i in page_ids]
+        grid = [_thumb(thumbs, rows, k, info, model_id, i) for k, i in enumerate(page_ids)]
         ring = ring_style(page_ids.index(sample_id) if sample_id in page_ids else None)
         return BrowserView(page, pages, len(ordered), page_ids, grid + [selection_ring(ring)], [], [])
-    return BrowserView(page, pages, len(ordered), page_ids, [], _rows(service, model_id, table, info, page_ids),
+    return BrowserView(page, pages, len(ordered), page_ids, [], _rows(service, model_id, rows, info, page_ids),
                        table_columns(info))
 
 
-def _thumb(thumbs, table, info, model_id, i):
+def _thumb(thumbs, rows, k, info, model_id, i):
     """A button showing the digit as its background: one component a thumbnail, not two
-    (Dash's renderer does work per component on every update of the page)."""
+    (Dash's renderer does work per component on every update of the page). rows: the
+    page's sample rows, sample i at position k."""
     if heads.regression(info):
-        cls, text = "thumb", f"#{i}: true {heads.fmt(table.labels[i])}, predicted {heads.fmt(table.predictions[i])}"
+        cls, text = "thumb", f"#{i}: true {heads.fmt(rows.labels[k])}, predicted {heads.fmt(rows.predictions[k])}"
     else:
-        label, pred = int(table.labels[i]), int(table.predictions[i])
+        label, pred = int(rows.labels[k]), int(rows.predictions[k])
         names = info.class_names
         cls = "thumb" + (" wrong" if label != pred else "")
         text = f"#{i}: true {names[label]}, predicted {names[pred]}"
@@ -249,18 +270,19 @@ def table_columns(info) -> list[dict]:
 
 
 def _rows(service, model_id, table, info, page_ids) -> list[dict]:
+    """The page's table rows; table: the page's sample rows (service.sample_rows), in order."""
     X = service.dataset_for(model_id).X
     names = info.class_names
     regression = heads.regression(info)
     rows = []
-    for i in page_ids:
-        row = {"id": i, "split": "held-out" if table.is_test[i] else "train"}
+    for k, i in enumerate(page_ids):
+        row = {"id": i, "split": "held-out" if table.is_test[k] else "train"}
         if regression:
-            row.update({"true": float(f"{table.labels[i]:.4g}"), "pred": float(f"{table.predictions[i]:.4g}"),
-                        "error": float(f"{table.errors[i]:.4g}")})
+            row.update({"true": float(f"{table.labels[k]:.4g}"), "pred": float(f"{table.predictions[k]:.4g}"),
+                        "error": float(f"{table.errors[k]:.4g}")})
         else:
-            row.update({"true": names[int(table.labels[i])], "pred": names[int(table.predictions[i])],
-                        "p": round(float(table.probabilities[i].max()), 3)})
+            row.update({"true": names[int(table.labels[k])], "pred": names[int(table.predictions[k])],
+                        "p": round(float(table.probabilities[k].max()), 3)})
         row.update({f"f{j}": float(f"{v:.4g}") for j, v in enumerate(X[i])})
         rows.append(row)
     return rows
@@ -298,7 +320,10 @@ def layout():
         html.Div(id=ids.TABLE_WRAP, className="table-wrap", style={"display": "none"}, children=[
             dash_table.DataTable(
                 id=ids.SAMPLE_TABLE, data=[], columns=[], row_selectable=False, cell_selectable=True,
-                sort_action="custom", sort_mode="single", sort_by=[], page_action="none",
+                # one page at a time from the server (its own pager below the table; page_count set
+                # by the browser callback): filters and sort run on the server too
+                sort_action="custom", sort_mode="single", sort_by=[], page_action="custom", page_current=0,
+                page_size=PAGE_SIZE_ROWS, page_count=1,
                 fixed_columns={"headers": True, "data": 1},
                 style_table={"overflowX": "auto", "minWidth": "100%"},
                 style_cell={"fontFamily": "inherit", "fontSize": "12px", "padding": "2px 6px",
@@ -314,11 +339,15 @@ def layout():
             ),
         ]),
         html.Div(id=ids.SELECTION_ALERT),
-        html.Div(className="pager", children=[
+        html.Div(id=ids.PAGER, className="pager", children=[
             html.Button("‹ page", id=ids.PAGE_PREV, className="btn btn-small", title="Previous page"),
             html.Span(id=ids.PAGE_LABEL, className="muted"),
             html.Button("page ›", id=ids.PAGE_NEXT, className="btn btn-small", title="Next page"),
+            html.Label(dcc.Input(id=ids.PAGE_JUMP, type="number", min=1, step=1, debounce=True, placeholder="go to"),
+                       className="page-jump", title="Go to a page: type its number, then Enter"),
         ]),
+        # while a large data set's predictions are still being computed: the card's progress
+        dcc.Interval(id=ids.OUTPUTS_POLL, interval=1000, disabled=True),
         dcc.Store(id=ids.PAGE, data=0),
         dcc.Store(id=ids.BROWSER_SHOWN),
         dcc.Store(id=ids.FOLLOW),

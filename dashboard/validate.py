@@ -87,9 +87,20 @@ def names(value, what: str, allowed=None) -> list[str]:
     return value
 
 
-def class_filter(value, what: str):
-    """A class-filter dropdown: None (all) or a class index."""
-    return None if value in (None, "", "all") else whole(value, what)
+def class_filter(value, what: str, n_classes: int | None = None):
+    """A class-filter dropdown: None (all) or a class index (below n_classes when given)."""
+    return None if value in (None, "", "all") else whole(value, what, 0, None if n_classes is None else n_classes - 1)
+
+
+MAX_PAGE = 10**9      # no data set has more pages; a bigger number is not a page
+
+
+def page(value, what: str = "The browser page", first: int = 0, default=None):
+    """A page number from the page (counted from `first`: 0 for the browser's store and the
+    table's page_current, 1 for the page a user types), as a 0-based page; past the last
+    page is fine (the browser shows its last page)."""
+    p = whole(value, what, first, MAX_PAGE, default=default)
+    return p if p is None else p - first
 
 
 def flags(value) -> list[str]:
@@ -97,14 +108,16 @@ def flags(value) -> list[str]:
 
 
 def sort_by(value) -> list[dict]:
-    """A DataTable's sort_by: [] or [{"column_id": name, "direction": "asc" | "desc"}, ...]."""
+    """A DataTable's sort_by: [] or [{"column_id": name, "direction": "asc" | "desc"}] (the
+    table sorts by one column at a time; whether the column exists the browser checks)."""
     if value is None:
         return []
-    ok = isinstance(value, list) and all(
+    ok = isinstance(value, list) and len(value) <= 1 and all(
         isinstance(s, dict) and isinstance(s.get("column_id"), str) and len(s["column_id"]) <= MAX_ID
         and s.get("direction", "asc") in ("asc", "desc") for s in value)
     if not ok:
-        raise ParameterError(f"The table's sort order must be a list of {{column_id, direction}}, got {shown(value)}")
+        raise ParameterError("The table's sort order must be [] or [{column_id, direction}] (one column), "
+                             f"got {shown(value)}")
     return value
 
 
