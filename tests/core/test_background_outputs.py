@@ -3,8 +3,6 @@ whatever needs every prediction gets them (computing what is left itself), failu
 named by sample, and the service's sample table, accuracy and status follow."""
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -14,26 +12,9 @@ from explain_core import ExplanationService, Settings
 from explain_core.data.arrays import from_arrays
 from explain_core.errors import ModelError
 from explain_core.models.background_outputs import BackgroundOutputs
+from tests.gated_model import Gated
 
 N, FIRST = 5_300, 1_000
-
-
-class Gated(nn.Module):
-    """A linear classifier whose background thread (and only it) waits at a gate: the test
-    decides when the background pass may go on."""
-
-    def __init__(self, n_features: int = 6, n_classes: int = 3):
-        super().__init__()
-        torch.manual_seed(0)
-        self.fc = nn.Linear(n_features, n_classes)
-        self.gate = threading.Event()
-        self.background_calls = 0
-
-    def forward(self, x):
-        if threading.current_thread().name == "glimpse-outputs":
-            self.background_calls += 1
-            self.gate.wait(30)
-        return self.fc(x)
 
 
 def data(n=N, n_features=6, seed=0):
@@ -42,15 +23,10 @@ def data(n=N, n_features=6, seed=0):
     return X, rng.integers(0, 3, n)
 
 
-def reference(model, X) -> np.ndarray:
-    with torch.no_grad():
-        return model.fc(torch.as_tensor(X)).numpy()
-
-
 def test_rows_before_the_thread_reaches_them_and_all_of_them_after():
-    model = Gated()
+    model = Gated(6, 3)
     X, _ = data()
-    ref = reference(model, X)
+    ref = model.reference(X)
     job = BackgroundOutputs(model, X, ref[:FIRST]).start()
     try:
         assert job.status() == {"done": FIRST, "total": N, "error": None}
@@ -66,9 +42,9 @@ def test_rows_before_the_thread_reaches_them_and_all_of_them_after():
 
 
 def test_who_needs_every_output_computes_them_without_waiting_for_the_thread():
-    model = Gated()                       # the gate stays shut: the thread never gets past its first chunk
+    model = Gated(6, 3)                       # the gate stays shut: the thread never gets past its first chunk
     X, _ = data()
-    ref = reference(model, X)
+    ref = model.reference(X)
     job = BackgroundOutputs(model, X, ref[:FIRST]).start()
     try:
         np.testing.assert_allclose(job.result(30), ref, rtol=1e-6, atol=1e-6)
@@ -101,9 +77,9 @@ def test_a_model_that_fails_on_some_sample_is_named_by_that_sample():
 
 
 def test_a_stopped_job_leaves_what_is_left_to_whoever_asks():
-    model = Gated()
+    model = Gated(6, 3)
     X, _ = data()
-    ref = reference(model, X)
+    ref = model.reference(X)
     job = BackgroundOutputs(model, X, ref[:FIRST]).start()
     job._stop.set()             # what stop() does first: the thread takes no chunk after this
     model.gate.set()
@@ -115,12 +91,12 @@ def test_a_stopped_job_leaves_what_is_left_to_whoever_asks():
 # ------------------------------------------------------------------------ the service
 @pytest.fixture
 def gated_service(tmp_path):
-    model = Gated()
+    model = Gated(6, 3)
     X, y = data()
     dataset = from_arrays("gated", X, y, ("a", "b", "c"))
     service = ExplanationService(Settings(model_store=tmp_path / "m", cache_dir=tmp_path / "c", cache_type="simple"),
                                  specs=())
-    mid = service.add_model(model, dataset, model_id="gated", first_outputs=reference(model, X)[:FIRST])
+    mid = service.add_model(model, dataset, model_id="gated", first_outputs=model.reference(X)[:FIRST])
     yield service, mid, model, X, y
     model.gate.set()
     service._pending.get(mid) and service._pending[mid].stop()
@@ -128,7 +104,7 @@ def gated_service(tmp_path):
 
 def test_the_service_answers_the_page_before_every_output_is_in(gated_service):
     service, mid, model, X, y = gated_service
-    ref = reference(model, X)
+    ref = model.reference(X)
     assert service.outputs_status(mid) == {"done": FIRST, "total": N, "error": None}
     info = service.model_info(mid)
     assert info.outputs_done == (FIRST, N) and np.isnan(info.accuracy)
@@ -152,16 +128,16 @@ def test_weights_changed_while_outputs_come_in_are_followed(gated_service):
     service, mid, model, X, _ = gated_service
     with torch.no_grad():
         model.fc.weight.mul_(-1)             # in place: the background outputs are stale now
-    assert np.array_equal(service.samples(mid).predictions, reference(model, X).argmax(1))
-    assert np.array_equal(service.sample_rows(mid, [N - 1]).predictions, reference(model, X)[[N - 1]].argmax(1))
+    assert np.array_equal(service.samples(mid).predictions, model.reference(X).argmax(1))
+    assert np.array_equal(service.sample_rows(mid, [N - 1]).predictions, model.reference(X)[[N - 1]].argmax(1))
 
 
 def test_unlabelled_data_is_run_on_every_sample_at_once(tmp_path):
-    model = Gated()
+    model = Gated(6, 3)
     X, y = data(2_500)
     dataset = from_arrays("unlabelled", X, y, ("a", "b", "c"))
     service = ExplanationService(Settings(model_store=tmp_path / "m", cache_dir=tmp_path / "c", cache_type="simple"),
                                  specs=())
-    mid = service.add_model(model, dataset, labelled=False, first_outputs=reference(model, X)[:FIRST])
+    mid = service.add_model(model, dataset, labelled=False, first_outputs=model.reference(X)[:FIRST])
     assert service.outputs_status(mid) is None and model.background_calls == 0
-    assert np.array_equal(service.samples(mid).predictions, reference(model, X).argmax(1))
+    assert np.array_equal(service.samples(mid).predictions, model.reference(X).argmax(1))

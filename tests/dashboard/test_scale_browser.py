@@ -4,14 +4,12 @@ page is found, and paging inputs are checked at the boundary."""
 from __future__ import annotations
 
 import json
-import threading
 
 import numpy as np
 import plotly
 import pytest
 import torch
 from dash import html
-from torch import nn
 
 from bench.large_data import mnist_70k, table_100k
 from dashboard import ids
@@ -21,29 +19,9 @@ from dashboard.selection import from_link
 from explain_core import Settings
 from explain_core.errors import ParameterError
 from glimpse.show import build_service
+from tests.gated_model import Gated
 
 N_DIGITS, N_ROWS = 70_000, 100_000
-
-
-class GatedLinear(nn.Module):
-    """A linear model whose background pass over the samples waits at a gate (only that
-    thread): while it is shut, the page cannot have been served from a finished table."""
-
-    def __init__(self, n_in: int, n_out: int):
-        super().__init__()
-        torch.manual_seed(0)
-        self.flatten = nn.Flatten()
-        self.fc = nn.Linear(n_in, n_out)
-        self.gate = threading.Event()
-
-    def forward(self, x):
-        if threading.current_thread().name == "glimpse-outputs":
-            self.gate.wait(60)
-        return self.fc(self.flatten(x))
-
-    def reference(self, X) -> np.ndarray:
-        with torch.no_grad():
-            return self.fc(self.flatten(torch.as_tensor(X))).numpy()
 
 
 def settings_in(path) -> Settings:
@@ -53,7 +31,7 @@ def settings_in(path) -> Settings:
 @pytest.fixture(scope="module")
 def digits(settings, tmp_path_factory):
     X, y = mnist_70k(settings.cache_dir)
-    model = GatedLinear(784, 10)
+    model = Gated(784, 10)
     service = build_service(model, X, y, title="digits", settings=settings_in(tmp_path_factory.mktemp("d")))
     yield service, service.model_ids()[0], model, X, y
     model.gate.set()
@@ -62,7 +40,7 @@ def digits(settings, tmp_path_factory):
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
     X, y = table_100k(N_ROWS)
-    model = GatedLinear(X.shape[1], 2)
+    model = Gated(X.shape[1], 2)
     model.gate.set()
     service = build_service(model, X, y, title="rows", settings=settings_in(tmp_path_factory.mktemp("r")))
     yield service, service.model_ids()[0], model, X, y
@@ -78,7 +56,7 @@ def buttons(grid) -> list[int]:
 
 def test_the_first_page_of_70000_digits_is_one_page_and_needs_no_full_table(digits):
     service, mid, model, X, y = digits
-    assert X.shape == (N_DIGITS, 1, 28, 28)
+    assert X.shape == (N_DIGITS, 1, 28, 28) and np.shares_memory(service.dataset_for(mid).X, X)   # not copied
     assert service.outputs_status(mid)["done"] < N_DIGITS      # the gate is shut: the table is not there
     thumbs = Thumbnails(service)
     state = from_link(service, "").state                          # what the page opens on
