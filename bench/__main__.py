@@ -11,6 +11,7 @@
                                              options: python -m bench latency --help)
     python -m bench load --seconds 60        20 users and a LIME flood against gunicorn -w 2 (bench/load.py)
     python -m bench fairness                 an uncached IG map while two clients run LIME at 20,000 samples
+    python -m bench scale-page               glimpse.show on 70,000 digits and 100,000 rows: first page, clicks
     python -m bench all --tiny --out /tmp/b --docs /tmp/b   smallest sizes (what the smoke test runs)
 """
 from __future__ import annotations
@@ -116,10 +117,10 @@ def main(argv=None) -> int:
         from .latency import main as latency_main
 
         return latency_main(argv[1:])
-    if argv[:1] in (["load"], ["fairness"]):   # their own options (python -m bench load --help)
+    if argv[:1] in (["load"], ["fairness"], ["scale-page"]):   # their own options (python -m bench load --help)
         from importlib import import_module
 
-        return import_module(f".{argv[0]}", __package__).main(argv[1:])
+        return import_module(f".{argv[0].replace('-', '_')}", __package__).main(argv[1:])
     command, cfg, args = parse(argv)
     if command == "profile":
         from .profile import profile_case

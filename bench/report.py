@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 from .load_report import load_markdown, load_runs
+from .scale_page_report import load as load_scale_page
+from .scale_page_report import scale_page_markdown
 
 COLUMNS = ("case", "peer", "ours ms (med/p90)", "peer ms (med/p90)", "ratio", "target", "time",
            "agreement", "value", "peer self", "ours self", "top-5", "top-5 peer self", "agree")
@@ -239,6 +241,9 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
     if results.get("load"):
         notes = Path(__file__).parent / "load_analysis.md"
         parts += load_markdown(results["load"], md_table, notes.read_text() if notes.exists() else "")
+    if results.get("scale_page"):
+        notes = Path(__file__).parent / "scale_page_analysis.md"
+        parts += scale_page_markdown(results["scale_page"], md_table, notes.read_text() if notes.exists() else "")
     if analysis.strip():
         parts += ["## Analysis", "", analysis.strip(), ""]
     return "\n".join(parts)
@@ -253,6 +258,9 @@ def load_results(out_dir: Path) -> dict[str, dict]:
     load = load_runs(out_dir)
     if load:
         results["load"] = load
+    scale_page = load_scale_page(out_dir)
+    if scale_page:
+        results["scale_page"] = scale_page
     return results
 
 

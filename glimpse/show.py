@@ -53,7 +53,10 @@ def build_service(model, X, y=None, *, X_train=None, y_train=None, class_names=N
                   task: str | None = None, output: str | None = None, title: str | None = None,
                   builtin_models: bool = False, settings: Settings | None = None) -> ExplanationService:
     """The ExplanationService show() serves: the caller's models registered on their data
-    (each run on every sample first; a model that fails is a ModelError)."""
+    (each run on every sample first; a model that fails is a ModelError). With labels for
+    every row and more than BACKGROUND_ABOVE rows, only the first FIRST_ROWS are run here
+    and the rest in the background (service.outputs_status; a failure there is shown in
+    the page)."""
     models = dict(model) if isinstance(model, Mapping) else {title or type(model).__name__: model}
     if not models:
         raise ModelError("No model given: pass a torch.nn.Module or a dict of them.")
