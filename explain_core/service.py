@@ -396,7 +396,8 @@ class ExplanationService:
         ids = np.asarray([self._index(tm, i) for i in np.asarray(ids).reshape(-1)], dtype=np.int64)
         with self._lock:
             pending = self._pending.get(model_id)
-        if pending is None or pending.finished or self._hash(tm) != tm.hash:
+        failed = pending is not None and pending.status()["error"] is not None   # the other rows still work
+        if pending is None or (pending.finished and not failed) or self._hash(tm) != tm.hash:
             t = self.samples(model_id)
             return SampleTable(model_id, t.labels[ids], t.predictions[ids], t.probabilities[ids], t.is_test[ids],
                                t.task)

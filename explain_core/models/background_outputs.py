@@ -95,8 +95,12 @@ class BackgroundOutputs:
 
     def _forward(self, ids: np.ndarray) -> np.ndarray:
         """Outputs for the rows ids (ascending); a ModelError names the first bad sample."""
-        with torch.inference_mode():
-            out = run_batch(self.module, self.X[ids], self.X.shape[1:])
+        try:
+            with torch.inference_mode():
+                out = run_batch(self.module, self.X[ids], self.X.shape[1:])
+        except ModelError as e:
+            where = f"sample {int(ids[0])}" if len(ids) == 1 else f"samples {int(ids[0])}..{int(ids[-1])}"
+            raise ModelError(f"{e} (On {where}.)") from None
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():
             raise ModelError(f"The model returns NaN or infinite values for sample {int(ids[bad][0])} "

@@ -132,6 +132,24 @@ def test_weights_changed_while_outputs_come_in_are_followed(gated_service):
     assert np.array_equal(service.sample_rows(mid, [N - 1]).predictions, model.reference(X)[[N - 1]].argmax(1))
 
 
+def test_a_failure_on_a_later_sample_is_shown_and_the_other_rows_still_work(tmp_path):
+    X, y = data()
+    X[:, 0] = np.arange(N)
+    model = NaNAt(4_321)
+    service = ExplanationService(Settings(model_store=tmp_path / "m", cache_dir=tmp_path / "c", cache_type="simple"),
+                                 specs=())
+    with torch.no_grad():
+        first = model(torch.as_tensor(X[:FIRST])).numpy()
+    mid = service.add_model(model, from_arrays("nan", X, y, ("a", "b", "c")), first_outputs=first)
+    with pytest.raises(ModelError, match="sample 4321"):
+        service.samples(mid)                               # what the misclassified filter asks for
+    info = service.model_info(mid)
+    assert "sample 4321" in info.outputs_error and info.outputs_done[0] < N
+    assert service.sample_rows(mid, [5, N - 1]).labels.tolist() == y[[5, N - 1]].tolist()
+    with pytest.raises(ModelError, match="sample 4321"):
+        service.sample(mid, 4_321)
+
+
 def test_unlabelled_data_is_run_on_every_sample_at_once(tmp_path):
     model = Gated(6, 3)
     X, y = data(2_500)
