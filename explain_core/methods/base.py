@@ -183,6 +183,9 @@ def _kind_error(name: str, what: str, value, lo, hi) -> ParameterError:
     return ParameterError(f"{name} must be {what}{rng}, got {shown(value)}")
 
 
+MAX_WHOLE = 2**53   # the largest whole numbers a float (and JSON) carries exactly
+
+
 def check_param(name: str, value, lo=None, hi=None, kind=float):
     """A parameter as its canonical value (kind int: an int; kind float: a finite float;
     kind str: text), or a ParameterError naming it and what it allows. Booleans, text,
@@ -199,6 +202,8 @@ def check_param(name: str, value, lo=None, hi=None, kind=float):
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise ParameterError(f"{name} must be {_allowed(lo, hi)}, got {shown(value)}")
     if kind is int:
+        if abs(v) > MAX_WHOLE:    # no bounds to stop it: a count past this is a typo or an attack
+            raise _kind_error(name, what, value, lo, hi)
         return v
     try:
         return float(v) + 0.0   # + 0.0: -0.0 and 0.0 are one value
