@@ -5,7 +5,11 @@ holds plotly's `_fullData` (the traces drawn) and `layout` (title, annotations, 
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+from pathlib import Path
 
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
@@ -239,3 +243,22 @@ class Page:
         inp = self.duo.find_element(f"#{upload_id} input[type=file]")
         inp.send_keys(str(path))
 
+
+def shoot(page, name: str) -> None:
+    """A screenshot into $GLIMPSE_SHOTS when it is set (for looking at what a test saw)."""
+    folder = os.environ.get("GLIMPSE_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+@contextlib.contextmanager
+def removing_new_uploads(service, pattern: str = "csv-*"):
+    """Models a test adds to the store (matching `pattern`) leave it when the block ends."""
+    from explain_core.uploads import uploads_root
+
+    before = {p.name for p in uploads_root(service.store).glob(pattern)}
+    yield
+    for p in uploads_root(service.store).glob(pattern):
+        if p.name not in before:
+            shutil.rmtree(p, ignore_errors=True)

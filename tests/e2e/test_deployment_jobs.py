@@ -8,14 +8,13 @@ With Dash's DiskcacheManager the job was a fork of that worker and hung in a fut
 """
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import numpy as np
 import pytest
 
 from dashboard import ids
-from explain_core.uploads import uploads_root
+from tests.e2e.helpers import removing_new_uploads
 from tests.deploy.conftest import CeleryWorker, Gunicorn, Redis, base_env, http_get, wait_until
 from tests.e2e.test_links_and_uploads import upload_and_train
 
@@ -35,11 +34,8 @@ def csv_table(tmp_path, service):
     df["label"] = np.where(y == 1, "yes", "no")
     path = tmp_path / "cells.csv"
     df.to_csv(path, index=False)
-    before = {p.name for p in uploads_root(service.store).glob("csv-*")}
-    yield path
-    for p in uploads_root(service.store).glob("csv-*"):
-        if p.name not in before:
-            shutil.rmtree(p, ignore_errors=True)
+    with removing_new_uploads(service):
+        yield path
 
 
 def both_workers_ready(url: str, timeout: float = 120) -> set[int]:

@@ -6,17 +6,14 @@ GLIMPSE_SHOTS=<folder> keeps a 1366×768 screenshot of every tab of both models 
 """
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dashboard import ids
 from dashboard.layout import TAB_LABELS
-from explain_core.uploads import uploads_root
+from tests.e2e.helpers import removing_new_uploads, shoot
 
 BINARY, REGRESSION = "seed-binary-mlp", "diabetes-mlp"
 # what each tab's first figure must say for each model (title or subtitle)
@@ -26,13 +23,6 @@ EXPECTED = {
     REGRESSION: {ids.TAB_GRADIENTS: "Integrated gradients for the predicted progression",
                  ids.TAB_LIME: "LIME for the predicted progression", ids.TAB_TREE: "Distilled regression tree"},
 }
-
-
-def shoot(page, name: str) -> None:
-    folder = os.environ.get("GLIMPSE_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def figure_text(figs) -> str:
@@ -116,11 +106,8 @@ def diabetes_csv(tmp_path, service):
     df.iloc[0, 0] += (1 + uuid.uuid4().int % 997) * 1e-6
     path = tmp_path / "diabetes.csv"
     df.to_csv(path, index=False)
-    before = set(p.name for p in uploads_root(service.store).glob("csv-*"))
-    yield path
-    for p in uploads_root(service.store).glob("csv-*"):
-        if p.name not in before:
-            shutil.rmtree(p, ignore_errors=True)
+    with removing_new_uploads(service):
+        yield path
 
 
 def test_a_regression_csv_trains_from_the_page_and_its_rows_are_explained(glimpse, diabetes_csv):
@@ -161,6 +148,10 @@ def test_a_regression_csv_trains_from_the_page_and_its_rows_are_explained(glimps
     figs = page.wait_figures(ids.output(ids.TAB_GRADIENTS), lambda f: "predicted target" in f[0]["title"], 30)
     assert figs[0]["traces"][0]["type"] == "bar"
     ig = service.explain(new_id, clicked, "integrated_gradients")
-    assert abs(ig.delta) <= 1e-2 * max(1.0, abs(ig.extras["output_difference"]))   # 50 steps over ReLU kinks
+    # completeness is checked against f(x) - f(baseline); 50 steps over a freshly trained
+    # ReLU net can leave a few per cent (1.6% seen), so the 1% bound is asked of 1,000 steps
+    assert ig.delta == pytest.approx(float(ig.attribution.sum()) - ig.extras["output_difference"], abs=1e-3)
+    fine = service.explain(new_id, clicked, "integrated_gradients", n_steps=1000)
+    assert abs(fine.delta) <= 1e-2 * max(1.0, abs(fine.extras["output_difference"]))
     shoot(page, "heads-csv-regression-explained")
     page.assert_clean()

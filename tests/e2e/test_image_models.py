@@ -7,13 +7,11 @@ GLIMPSE_SHOTS=<folder> keeps a 1366×768 screenshot of every tab of both models 
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dashboard import ids
 from dashboard.layout import TAB_LABELS
+from tests.e2e.helpers import shoot
 
 RGB, SMALL = "shortcut-cnn", "digits-8x8-cnn"
 # what each tab's first figure must show for each model (title or subtitle)
@@ -25,13 +23,6 @@ EXPECTED = {
             ids.TAB_GRADIENTS: "shown over the image", ids.TAB_LIME: "weight of each of 16 segments",
             ids.TAB_TREE: "Distilled tree"},
 }
-
-
-def shoot(page, name: str) -> None:
-    folder = os.environ.get("GLIMPSE_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def figure_text(figs) -> str:

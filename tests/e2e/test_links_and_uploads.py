@@ -3,7 +3,6 @@ as a job in a thread of the server) or explain in the page why they cannot."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -14,6 +13,7 @@ import pytest
 from dashboard import ids
 from explain_core.errors import DataError
 from explain_core.uploads import uploads_root
+from tests.e2e.helpers import removing_new_uploads
 
 
 def test_a_deep_link_opens_its_view(glimpse):
@@ -46,11 +46,8 @@ def breast_cancer_csv(tmp_path, service):
     df.iloc[0, 0] += (1 + uuid.uuid4().int % 997) * 1e-4
     path = tmp_path / "breast_cancer.csv"
     df.to_csv(path, index=False)
-    before = set(p.name for p in uploads_root(service.store).glob("csv-*"))
-    yield path
-    for p in uploads_root(service.store).glob("csv-*"):
-        if p.name not in before:
-            shutil.rmtree(p, ignore_errors=True)
+    with removing_new_uploads(service):
+        yield path
 
 
 def open_upload_panel(page):
