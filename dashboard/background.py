@@ -34,7 +34,6 @@ class ThreadJobManager(DiskcacheManager):
     def __init__(self, cache, cache_by=None, expire=None, stale_s: float = jobs.STALE_S):
         super().__init__(cache, cache_by=cache_by, expire=expire)
         self.stale_s = stale_s
-        self.threads: dict[str, threading.Thread] = {}
 
     # -------------------------------------------------------------- job records
     def _record(self, job) -> dict | None:
@@ -57,11 +56,8 @@ class ThreadJobManager(DiskcacheManager):
                     job_fn(key, self._make_progress_key(key), args, context)
             finally:
                 self._write(job, state="finished", finished=time.time())
-                self.threads.pop(job, None)
 
-        thread = threading.Thread(target=run, name=f"glimpse-job-{job[-12:]}", daemon=True)
-        self.threads[job] = thread
-        thread.start()
+        threading.Thread(target=run, name=f"glimpse-job-{job[-12:]}", daemon=True).start()
         return job
 
     def job_running(self, job):

@@ -15,7 +15,7 @@ import pytest
 
 from dashboard import ids
 from tests.e2e.helpers import removing_new_uploads
-from tests.deploy.conftest import CeleryWorker, Gunicorn, Redis, base_env, http_get, wait_until
+from tests.deploy.conftest import CeleryWorker, Gunicorn, Redis, base_env
 from tests.e2e.test_links_and_uploads import upload_and_train
 
 pytestmark = pytest.mark.slow
@@ -36,23 +36,6 @@ def csv_table(tmp_path, service):
     df.to_csv(path, index=False)
     with removing_new_uploads(service):
         yield path
-
-
-def both_workers_ready(url: str, timeout: float = 120) -> set[int]:
-    """Ask until two different worker processes say they are ready (each then computes
-    the default explanation: torch has run in both)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    seen: set[int] = set()
-
-    def probe():
-        with ThreadPoolExecutor(4) as pool:
-            for status, _, body in pool.map(lambda _: http_get(url + "/_glimpse/health", timeout=10), range(4)):
-                if status == 200 and b'"ready":true' in body.replace(b" ", b""):
-                    seen.add(int(body.split(b'"pid":')[1].split(b",")[0].split(b"}")[0]))
-        return len(seen) >= 2
-    wait_until(probe, timeout, "two ready gunicorn workers", interval=0.5)
-    return seen
 
 
 def open_page(dash_duo, service, url):
