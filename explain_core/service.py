@@ -503,6 +503,15 @@ class ExplanationService:
                 self.cache.set(self._key(tm, i, method, params, target), result)
         return result
 
+    def explain_input(self, model_id: str, inputs, method: str, target: int | None = None, **params):
+        """explain() for an arbitrary input (a drawn digit, an edited row): explain_core/inputs.py."""
+        from .inputs import explain_input
+        return explain_input(self, model_id, inputs, method, target, **params)
+
+    def predict_input(self, model_id: str, inputs):
+        from .inputs import predict_input
+        return predict_input(self, model_id, inputs)
+
     def cached(self, model_id: str, sample_id, method: str, target: int | None = None, **params) -> bool:
         """Whether explain() with these arguments would be served from the cache."""
         _, _, _, keys = self._request(model_id, sample_id, method, target, params)
@@ -604,6 +613,18 @@ class ExplanationService:
     @staticmethod
     def methods() -> dict:
         return METHODS
+
+    def model_view(self, model_id: str, name: str, **params):
+        """A model-level analysis (explain_core/model_views), once per weights and params."""
+        from .model_views.run import model_view
+
+        return model_view(self, model_id, name, params)
+
+    def model_views(self, model_id: str) -> list[tuple[str, str]]:
+        """(name, title) of the model-level analyses that apply to this model."""
+        from .model_views.run import model_views
+
+        return model_views(self, model_id)
 
     def precomputable(self, model_id: str) -> list[tuple[str, str, bool]]:
         """(method, title, batched) for every per-sample method this model can precompute:

@@ -1,0 +1,14 @@
+"""Model-level analyses: "what is this model, where does it fail?" (issue 9/10).
+
+Each analysis is a plain function fn(ctx, **params) -> frozen result, registered by name
+with `register`; service.model_view(model_id, name, **params) runs it once per model
+content hash and parameters and caches the result. ctx.held_out() is one batched
+forward over the held-out rows that every analysis shares.
+"""
+from .context import ModelContext
+from .held_out import HeldOutPass
+from .registry import ANALYSES, ModelAnalysis, register
+
+__all__ = ["ANALYSES", "HeldOutPass", "ModelAnalysis", "ModelContext", "register"]
+
+# The analyses register themselves when imported (one line each):
