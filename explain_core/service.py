@@ -626,6 +626,16 @@ class ExplanationService:
 
         return model_views(self, model_id)
 
+    def robustness(self, model_id: str, what: str, sample_id, **params):
+        """'adversarial' (FGSM/PGD example, minimal ε) or 'counterfactuals' (table rows), cached."""
+        from .robustness.requests import robustness
+        return robustness(self, model_id, what, sample_id, params)
+
+    def explain_input(self, model_id: str, inputs, method: str, target=None, **params):
+        """explain() for any input of the model's shape, cached by a hash of the input."""
+        from .robustness.requests import explain_input
+        return explain_input(self, model_id, inputs, method, target, **params)
+
     def precomputable(self, model_id: str) -> list[tuple[str, str, bool]]:
         """(method, title, batched) for every per-sample method this model can precompute:
         batched ones run many samples per model call, the others one sample at a time."""
@@ -642,6 +652,14 @@ class ExplanationService:
                 continue
             out.append((name, spec.title, name in BATCHED))
         return out
+
+    def quality(self, kind: str, model_id: str, sample_id, method: str | None = None, target=None,
+                quality: dict | None = None, **params):
+        """How far to trust a map (explain_core/quality/requests.py): kind 'scores', 'sanity',
+        'stability' (seeds=k) or 'table' (every method ranked); cached like explain()."""
+        from .quality.requests import run
+
+        return run(self, kind, model_id, sample_id, method, target, quality, **params)
 
     def precompute(self, model_id: str, methods, sample_ids=None, progress=None, should_stop=None,
                    params: dict | None = None) -> dict:

@@ -12,3 +12,8 @@ from .registry import ANALYSES, ModelAnalysis, register
 __all__ = ["ANALYSES", "HeldOutPass", "ModelAnalysis", "ModelContext", "register"]
 
 # The analyses register themselves when imported (one line each):
+from . import units  # noqa: E402,F401  (issue 9: unit contributions and what each unit responds to)
+from . import architecture  # noqa: E402,F401  (issue 9: the model's graph)
+from . import errors  # noqa: E402,F401  (issue 9: errors and bias)
+from . import pruning_views  # noqa: E402,F401  (issue 9: the pruning what-if)
+from ..robustness import model_view as _robustness  # noqa: E402,F401  (issue 10: robustness curve)
