@@ -631,11 +631,6 @@ class ExplanationService:
         from .robustness.requests import robustness
         return robustness(self, model_id, what, sample_id, params)
 
-    def explain_input(self, model_id: str, inputs, method: str, target=None, **params):
-        """explain() for any input of the model's shape, cached by a hash of the input."""
-        from .robustness.requests import explain_input
-        return explain_input(self, model_id, inputs, method, target, **params)
-
     def precomputable(self, model_id: str) -> list[tuple[str, str, bool]]:
         """(method, title, batched) for every per-sample method this model can precompute:
         batched ones run many samples per model call, the others one sample at a time."""

@@ -1,20 +1,17 @@
 """The service's side of robustness: check a request, name its cache key, compute once.
 
-service.robustness(model_id, what, sample_id, **params) and service.explain_input(...)
-delegate here (explain_core/service.py stays a façade). Parameters are normalised so equal
+service.robustness(model_id, what, sample_id, **params) delegates here (explain_core/service.py stays a façade). Parameters are normalised so equal
 requests share one cache key; bad ones are ParameterErrors naming what is allowed.
 """
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import torch
 
 from ..cache import result_key
 from ..errors import ParameterError
-from ..methods.base import check_param, check_target, resolve_target, shown
-from ..methods.registry import RUNNERS, _as_bool, method_spec, normalise_params
+from ..methods.base import check_param, check_target, shown
+from ..methods.registry import _as_bool
 from .attacks import NORMS
 from .space import Goal
 
@@ -151,34 +148,3 @@ def _cached(service, key: str, make):
             hit = make()
             service.cache.set(key, hit)
     return hit
-
-
-def input_digest(x: np.ndarray) -> str:
-    return hashlib.sha1(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()[:16]
-
-
-def explain_input(service, model_id: str, inputs, method: str, target=None, **params):
-    """An explanation method's result for any input of the model's shape (an adversarial
-    example, an edited row), cached by a hash of the input."""
-    tm = service._model(model_id)
-    spec = method_spec(method)
-    if method not in RUNNERS or not spec.per_sample:
-        raise ParameterError(f"{spec.title} does not explain an input")
-    x = np.asarray(inputs, dtype=np.float32) if not isinstance(inputs, np.ndarray) else inputs.astype(np.float32)
-    if x.shape != tuple(tm.data.input_shape):
-        raise ParameterError(f"The input has shape {x.shape}; {model_id} takes {tuple(tm.data.input_shape)}")
-    if not np.isfinite(x).all():
-        raise ParameterError("The input holds NaN or infinite values")
-    params = normalise_params(method, params, tm.data.kind, tm.module, tm.data.input_shape)
-    if spec.needs_target:
-        target = (resolve_target(tm.explained, torch.as_tensor(x[None]), None) if target is None
-                  else check_target(target, len(tm.data.class_names)))
-    else:
-        target = None
-    key = result_key(service._hash(tm), "input:" + input_digest(x), method, params) + f":{target}"
-
-    def make():
-        with service.compute.slot(model_id, method, params, tm.data.input_shape, None):
-            return RUNNERS[method](tm.explained, tm.data, x, target, params)
-    return _cached(service, key, make)
-
