@@ -34,7 +34,8 @@ from .errors import DataError, GlimpseError, ModelFileError
 from .model_safety import first_forward, load_checked
 from .models.script_view import script_view
 from .models.store import ModelStore, content_hash
-from .models.zoo import ModelSpec, TrainedModel, build_spec, fit_spec, held_out_accuracy, spec_head, spec_kind
+from .models.store_history import save_history
+from .models.zoo import ModelSpec, TrainedModel, build_spec, fit_spec, held_out_accuracy, recorder, spec_head, spec_kind
 
 log = logging.getLogger(__name__)
 UPLOAD_ID = re.compile(r"^(csv|ts|pt2)-[0-9a-f]{10}$")
@@ -68,10 +69,12 @@ def add_csv_model(service, content: bytes, target: str, filename: str = "upload.
         spec = ModelSpec(model_id, title, model_id, "tabular-mlp", train_settings(len(data.train_idx), data.task),
                          {"target_scaler": True} if data.regression else {})
         report = service._train_progress(progress, model_id, 0, 1)
-        module = fit_spec(spec, data, service.settings.seed, report)
+        rec = recorder(spec, data)
+        module = fit_spec(spec, data, service.settings.seed, report, rec)
         head = spec_head(spec, data)
         tm = TrainedModel(spec, module, data, held_out_accuracy(module, head, data.X_test, data.y_test),
                           content_hash(module), trained_now=True, source="csv", head=head)
+        save_history(uploads_root(service.store) / model_id, rec.history(tm.hash))   # before meta.json
         _save_csv(service.store, tm, filename, target)
         service.register(tm)
     if progress is not None:

@@ -49,7 +49,8 @@ def random_shift(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
 
 def train(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epochs: int = 8, lr: float = 1e-3,
           batch_size: int = 64, weight_decay: float = 0.0, cosine: bool = False, shift: int = 0, seed: int = 0,
-          loss: str = "cross_entropy", l1: float = 0.0, progress: ProgressFn | None = None) -> nn.Module:
+          loss: str = "cross_entropy", l1: float = 0.0, progress: ProgressFn | None = None,
+          on_epoch: Callable[[nn.Module, TrainProgress], None] | None = None) -> nn.Module:
     """Adam; same seed, same weights (on one machine and torch build).
 
     loss: 'cross_entropy' (one logit per class), 'bce' (one logit for two classes, y in
@@ -93,8 +94,11 @@ def train(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epochs: int = 8, lr
                 sched.step()
             total += float(batch_loss.detach()) * len(idx)
             correct += _hits(loss, logits.detach(), yb)
+        done = TrainProgress(epoch, epochs, total / n, correct / n)
+        if on_epoch is not None:
+            on_epoch(model, done)
         if progress is not None:
-            progress(TrainProgress(epoch, epochs, total / n, correct / n))
+            progress(done)
     model.eval()
     return model
 

@@ -11,7 +11,9 @@ from torch import nn
 from ..data.dataset import Dataset
 from .architectures import build
 from .heads import MULTICLASS, Head, explained
+from .history import HISTORY_VERSION, HistoryRecorder
 from .store import ModelStore, content_hash
+from .store_history import save_history
 from .training import ProgressFn, accuracy, train
 
 
@@ -26,7 +28,9 @@ class ModelSpec:
     arch_kw: dict = field(default_factory=dict)   # also 'head': 'logit' for one output over two classes
 
     def key(self, data: Dataset, seed: int) -> str:
-        blob = json.dumps({**asdict(self), "data": data.fingerprint(), "seed": seed}, sort_keys=True)
+        # the history version: a store whose models were trained without a training history retrains
+        blob = json.dumps({**asdict(self), "data": data.fingerprint(), "seed": seed, "history": HISTORY_VERSION},
+                          sort_keys=True)
         return f"{self.model_id}-{hashlib.sha1(blob.encode()).hexdigest()[:12]}"
 
 
@@ -108,14 +112,21 @@ def build_spec(spec: ModelSpec, data: Dataset) -> nn.Module:
     return build(spec.arch, data.input_shape, spec_head(spec, data).width or data.n_classes, **kw)
 
 
-def fit_spec(spec: ModelSpec, data: Dataset, seed: int, progress: ProgressFn | None = None) -> nn.Module:
+def recorder(spec: ModelSpec, data: Dataset) -> HistoryRecorder:
+    """Records the training history of `spec` on `data` (train's on_epoch)."""
+    return HistoryRecorder(data.X_train, data.y_train, data.X_test, data.y_test, LOSSES[spec_head(spec, data).output])
+
+
+def fit_spec(spec: ModelSpec, data: Dataset, seed: int, progress: ProgressFn | None = None,
+             on_epoch=None) -> nn.Module:
     module = build_spec(spec, data)
     if hasattr(module, "set_scaler"):
         module.set_scaler(data.X_train)
     if getattr(module, "target_scaler", False):
         module.set_target_scaler(data.y_train)
     loss = LOSSES[spec_head(spec, data).output]
-    return train(module, data.X_train, data.y_train, seed=seed, progress=progress, loss=loss, **spec.train)
+    return train(module, data.X_train, data.y_train, seed=seed, progress=progress, loss=loss, on_epoch=on_epoch,
+                 **spec.train)
 
 
 def held_out_accuracy(module: nn.Module, head: Head, X, y) -> float:
@@ -132,10 +143,12 @@ def load_or_train(spec: ModelSpec, data: Dataset, store: ModelStore, seed: int =
         meta = store.load(key, module)
         return TrainedModel(spec, module, data, float(meta["accuracy"]), content_hash(module),
                             train_accuracy=meta.get("train_accuracy"), head=head)
-    module = fit_spec(spec, data, seed, progress)
+    rec = recorder(spec, data)
+    module = fit_spec(spec, data, seed, progress, rec)
     acc = held_out_accuracy(module, head, data.X_test, data.y_test)
     train_acc = held_out_accuracy(module, head, data.X_train, data.y_train)
     digest = content_hash(module)
+    save_history(store.root / key, rec.history(digest))     # before the model: its meta.json marks completion
     store.save(key, module, {
         "model_id": spec.model_id, "title": spec.title, "dataset": data.name,
         "dataset_description": data.description, "architecture": getattr(module, "architecture", spec.arch),
