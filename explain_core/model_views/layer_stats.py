@@ -63,6 +63,7 @@ class LayerState:
     saturated: int | None = None    # sigmoid / tanh: every value near a rail
     dead_units: tuple[int, ...] = ()
     zero_share: float | None = None  # ReLU: share of its outputs that are exactly 0
+    firing: np.ndarray | None = None  # ReLU: (units,) share of held-out rows on which each unit fires
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def unit_counts(a: np.ndarray, kind: str) -> dict:
     if kind == "ReLU":
         fires = a > 0
         dead = ~fires.any(axis=axes)
+        per_row = fires.reshape(len(a), a.shape[1], -1).any(axis=2)     # (rows, units): fires anywhere
         out.update(dead=int(dead.sum()), always_on=int(fires.all(axis=axes).sum()),
+                   firing=_frozen(per_row.mean(axis=0)),
                    dead_units=tuple(int(i) for i in np.flatnonzero(dead)), zero_share=float(1.0 - fires.mean()))
     elif kind in RAILS:
         lo, hi = RAILS[kind]
