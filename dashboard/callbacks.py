@@ -3,7 +3,7 @@ the sample browser and the selected-sample panel. Each is a thin wrapper around 
 function of (service, inputs...) so tests can call the logic without a browser."""
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from explain_core.errors import GlimpseError
@@ -85,9 +85,19 @@ def browser_outputs(service, thumbs, state, filters: Filters, sort_by, page, tri
     shown = {"model": model_id, "kind": "image" if image else "tabular", "ids": list(view.page_ids)}
     return (grid if image else [selection_ring()], view.rows, view.columns,
             selected_row_style(sample_id, heads.regression(info)), view.page,
-            f"page {view.page + 1:,} of {view.n_pages:,}", f"{view.count:,} of {info.n_samples:,} listed",
+            f"page {view.page + 1:,} of {view.n_pages:,}", listed_text(view, info, sample_id),
             SHOWN if image else HIDDEN, HIDDEN if image else SHOWN, shown,
             view.page, view.n_pages, SHOWN if image else HIDDEN)
+
+
+def listed_text(view, info, sample_id) -> list | str:
+    """'1,000 of 5,000 listed', and when the filters leave the selected sample out, that it is
+    still the one shown (no list item is ringed or highlighted then)."""
+    count = f"{view.count:,} of {info.n_samples:,} listed"
+    if not view.hides_selection:
+        return count
+    return [count, html.Span(f" · the selected sample #{sample_id} is not among them (the filters hide it)",
+                             className="hidden-selection", id=ids.HIDDEN_SELECTION)]
 
 
 def page_request(props: set, triggered_id, page, page_current, jump):
@@ -193,6 +203,12 @@ def register_callbacks(app, service, startup, thumbs):
                             Input(ids.TABS, "value"), Input(ids.TARGET, "value"), State(ids.STATE, "data"),
                             State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views],
                             *[State(ids.panel(t), "style") for t in ids.TAB_NAMES])
+    # The level switch and the tab follow each other (a link to a model view shows that level).
+    app.clientside_callback(clientside("level"), Output(ids.LEVEL, "value"),
+                            Output(ids.TABS, "value", allow_duplicate=True), Output(ids.TABS, "parent_className"),
+                            Output(ids.LEVEL_TABS, "data"),
+                            Input(ids.LEVEL, "value"), Input(ids.TABS, "value"), State(ids.TAB_LEVELS, "data"),
+                            State(ids.LEVEL_TABS, "data"), prevent_initial_call=True)
     # The address, and the ring over the selected thumbnail (or the page that shows it).
     app.clientside_callback(clientside("sync"), Output(ids.URL, "search"), Output(ids.FOLLOW, "data"),
                             Output(ids.THUMB_RING, "style"),

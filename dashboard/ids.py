@@ -41,6 +41,7 @@ THUMB_RING = "thumb-ring"            # the ring over the selected thumbnail (ins
 TABLE_WRAP = "sample-table-wrap"
 SAMPLE_TABLE = "sample-table"
 BROWSER_COUNT = "browser-count"
+HIDDEN_SELECTION = "hidden-selection"   # inside BROWSER_COUNT: the filters leave the selected sample out
 SELECTION_ALERT = "selection-alert"
 BROWSER_SHOWN = "browser-shown"      # dcc.Store {"model", "kind", "ids"}: what the browser lists now
 FOLLOW = "browser-follow"            # dcc.Store {"model", "sample"}: show the page holding this sample
@@ -51,19 +52,52 @@ SAMPLE_TRUE = "sample-true"       # the true label inside SAMPLE_INFO
 SAMPLE_PRED = "sample-pred"       # the predicted label inside SAMPLE_INFO
 PROBA_GRAPH = "proba-graph"
 PROBA_HEAD = "proba-head"            # the line above PROBA_GRAPH (class probabilities, or a regression's value)
+SAMPLE_VALUES = "sample-values"      # a table row's own feature values, inside SAMPLE_INFO
 SAMPLE_ERROR = "sample-error"        # a regression sample's prediction − true value, inside SAMPLE_INFO
+# the address beyond model/sample/tab/methods (dashboard/link_state.py)
+LINK_INITIAL = "link-initial"        # dcc.Store: the address the page was opened with
+LINK_TODO = "link-todo"              # dcc.Store: what that address asks the controls for
+LINK_EXTRAS = "link-extras"          # dcc.Store {key: value}: the controls, for the address (assets/link.js)
+LINK_DEFAULTS = "link-defaults"      # dcc.Store: each control's default for the model (left out of the address)
 TARGET = "target-select"
 TARGET_NOTE = "target-note"          # beside TARGET: what the tabs explain for this model's head
 PREDICTED = "predicted"              # TARGET value meaning "the predicted class"
 
 # tabs
 TABS = "tabs"
+LEVEL = "page-level"                 # RadioItems: which level's tabs show ("sample" or "model")
+LEVEL_SAMPLE, LEVEL_MODEL = "sample", "model"
+LEVEL_TABS = "level-tabs"            # dcc.Store {level: the tab last shown at that level}
+TAB_LEVELS = "tab-levels"            # dcc.Store {tab: its level} for the clientside level switch
 TAB_ACTIVATIONS = "activations"
 TAB_WEIGHTS = "weights"
 TAB_GRADIENTS = "gradients"
 TAB_LIME = "lime"
 TAB_TREE = "tree"
-TAB_NAMES = (TAB_ACTIVATIONS, TAB_WEIGHTS, TAB_GRADIENTS, TAB_LIME, TAB_TREE)
+TAB_ERRORS = "errors"                # model view: errors and bias
+TAB_WHATIF = "whatif"                # what if: draw a digit or edit the row (dashboard/tabs/whatif.py)
+TAB_SHAP = "shap"                    # KernelSHAP beside LIME (dashboard/tabs/shap.py)
+TAB_UNITS = "units"                  # unit contributions of the last dense layer (dashboard/tabs/units.py)
+TAB_TRAINING = "training"            # model view: training history (dashboard/tabs/training.py)
+TAB_LAYERS = "layers"                # model view: weights, activations, gradients per layer now (tabs/layers.py)
+TAB_ROBUST = "robustness"           # adversarial example, minimal ε, counterfactuals (tabs/robustness.py)
+TAB_ROBUST_CURVE = "robustness-curve"   # model view: held-out accuracy against ε (tabs/robustness_curve.py)
+TAB_NAMES = (TAB_ACTIVATIONS, TAB_WEIGHTS, TAB_GRADIENTS, TAB_LIME, TAB_SHAP, TAB_TREE, TAB_UNITS, TAB_WHATIF,
+             TAB_ERRORS, TAB_TRAINING, TAB_LAYERS, TAB_ROBUST, TAB_ROBUST_CURVE)
+# the architecture graph and the pruning what-if (dashboard/tabs/architecture.py, pruning.py)
+TAB_ARCH = "architecture"
+TAB_PRUNING = "pruning"
+TAB_NAMES += (TAB_ARCH, TAB_PRUNING)
+ARCH_GRAPH = "arch-graph"            # dash-cytoscape graph; a click on a layer opens its activations
+PRUNE_LAYER = "prune-layer"          # dropdown: the layer to prune
+PRUNE_HOW = "prune-how"              # radio: magnitude, activity, hand
+PRUNE_K = "prune-k"                  # number: how many units (magnitude, activity)
+PRUNE_UNITS = "prune-units"          # dropdown (multi): the units picked by hand
+PRUNE_UNIT_BARS = "prune-unit-bars"  # bar chart of every unit's score: a click adds/removes it by hand
+PRUNE_CURVE_START = "prune-curve-start"   # button: compute the accuracy-vs-fraction curve (background job)
+PRUNE_CURVE = "prune-curve"          # where the curve (or its progress) shows
+PRUNE_CURVE_BAR = "prune-curve-bar"
+PRUNE_CURVE_TEXT = "prune-curve-text"
 
 
 def panel(tab: str) -> str:
@@ -79,6 +113,11 @@ def view(tab: str) -> str:
 def drawn(tab: str) -> str:
     """The dcc.Store with the skeleton of what a tab's output shows (components.redraw)."""
     return f"drawn-{tab}"
+
+
+def loading(tab: str) -> str:
+    """The dcc.Loading around a tab's output (its spinner says what is computed)."""
+    return f"loading-{tab}"
 
 
 def output(tab: str) -> str:
@@ -102,6 +141,40 @@ LIME_KERNEL = "lime-kernel"
 LIME_PATCH = "lime-patch"            # image models: the side of LIME's square patches (pixels)
 LIME_PATCH_WRAP = "lime-patch-wrap"  # shown for image models only
 TREE_DEPTH = "tree-depth"
+SHAP_PARAMS = "shap-params"            # KernelSHAP's parameter controls (ids.PARAM pattern ids, slot "shap")
+UNITS_BARS = "units-bars"              # the unit contributions bar chart (a bar click picks a unit)
+UNITS_UNIT = "units-unit"              # dcc.Store: the unit picked (int)
+UNITS_TOP = "units-top"                # what the picked unit responds to: its top-activating held-out samples
+UNITS_OPEN = "units-open"              # pattern id type: a top-activating sample ({"type", "index": sample})
+# training history and layers now (dashboard/tabs/training.py, layers.py)
+TRAIN_LAYER = "training-layer"         # dropdown: the layer whose ridgeline shows
+TRAIN_KIND = "training-kind"           # radio: weights, activations, gradients (biases for a final state)
+TRAIN_LOG = "training-log"             # checklist ["log"]: ridge heights as log(1 + count)
+TRAIN_NOTE = "training-note"           # where the history comes from
+TRAIN_LOSS = "training-loss"
+TRAIN_SCORE = "training-score"
+TRAIN_RIDGES = "training-ridges"
+LAYERS_PICK = "layers-pick"            # dropdown: the layer whose histograms show
+LAYERS_LOG = "layers-log"              # checklist ["log"]: counts on a log axis
+LAYERS_TABLE = "layers-table"          # DataTable of layers; a click on a row picks it
+LAYERS_FIGURE = "layers-figure"
+LAYERS_SUMMARY = "layers-summary"
+# errors and bias (dashboard/tabs/errors.py)
+ERR_NORMALISE = "errors-normalise"       # radio: the confusion matrix as counts or as each row's share
+ERR_FEATURE = "errors-feature"           # dropdown: the feature the slice chart bins (tables)
+ERR_FEATURE_WRAP = "errors-feature-wrap"
+ERR_NOTE = "errors-note"                 # what a confusion-cell click did to the browser
+ERR_CONFUSION = "errors-confusion"       # pattern id type: the confusion heatmap ({"type", "index": 0})
+ERR_MISTAKE = "errors-mistake"           # pattern id type: a mistake's thumbnail ({"type", "index": sample})
+ERR_MISTAKES_TABLE = "errors-mistakes"   # pattern id type: the table of mistakes (tabular models)
+ERR_FIT = "errors-fit"
+ERR_RELIABILITY = "errors-reliability"
+ERR_SLICES = "errors-slices"
+ERR_RESIDUALS = "errors-residuals"
+QUALITY_RUN = "quality-run"              # button: the map's quality scores (dashboard/quality.py)
+QUALITY_OUT = "quality-output"
+QUALITY_TABLE_RUN = "quality-table-run"  # button: every method ranked for this sample
+QUALITY_TABLE_OUT = "quality-table-output"
 
 # upload
 UPLOAD_PANEL = "upload-panel"
@@ -152,3 +225,16 @@ PRECOMPUTE_POLL = "precompute-poll"          # dcc.Interval, enabled while a job
 # server status (dashboard/server_status.py)
 SERVER_NOTICE = "server-notice"              # header notice: shared cache down, a queued long computation
 SERVER_POLL = "server-poll"                  # dcc.Interval that refreshes it
+
+# share and export (dashboard/share.py), presentation mode, the what-if editor (dashboard/whatif*.py)
+SHARE_BAR = "share-bar"
+SHARE_REPORT = "share-report"                # button: download the view as a self-contained HTML report
+SHARE_PNG = "share-png"                      # button: the visible tab's first figure as a PNG (in the browser)
+SHARE_COPY = "share-copy"                    # button: copy the page's address
+SHARE_PRESENT = "share-present"              # button: presentation mode
+SHARE_STATUS = "share-status"                # what the last share action did
+SHARE_DOWNLOAD = "share-download"            # dcc.Download of the report
+PRESENT = "present-state"                    # dcc.Store {"on", "model", "samples", "at"}: presentation mode
+PRESENT_KEY = "present-key"                  # dcc.Store: the last key pressed while presenting (assets/present.js)
+PRESENT_BADGE = "present-badge"              # "Sample 2 of 3 · ← → step · Esc leaves"
+WHATIF_INPUT = "whatif-input"                # dcc.Store {"model", "sample", "values": [...]}: the edited sample

@@ -6,17 +6,24 @@ from dash import dcc, html
 
 from . import ids, precompute, sample_info, samples, server_status, upload
 from .components import progress_bar
-from .tabs import activations, gradients, lime, tree, weights
+from . import share
+from .tabs import activations, gradients, lime, tree, weights, whatif
+from .tabs import shap as shap_tab, units as units_tab
+from .tabs import layers as layers_tab, training as training_tab
+from .tabs import robustness as robustness_tab, robustness_curve as robustness_curve_tab
+from .tabs import architecture as architecture_tab, pruning as pruning_tab
+from .tabs import errors as errors_tab
 
-TAB_LABELS = {
-    ids.TAB_ACTIVATIONS: "Layer activations",
-    ids.TAB_WEIGHTS: "Filter weights",
-    ids.TAB_GRADIENTS: "Gradient maps",
-    ids.TAB_LIME: "LIME",
-    ids.TAB_TREE: "Distilled tree",
-}
-TAB_MODULES = (activations, weights, gradients, lime, tree)
+# Every tab: a module with TAB (listed in ids.TAB_NAMES), LABEL, LEVEL ("sample": why this
+# sample?; "model": the model as a whole), VIEW, layout() and register_callbacks().
+TAB_MODULES = (activations, weights, gradients, lime, shap_tab, tree, units_tab, whatif, training_tab, layers_tab,
+               robustness_tab, robustness_curve_tab)
+TAB_MODULES += (architecture_tab, pruning_tab)
+TAB_MODULES += (errors_tab,)
+TAB_LABELS = {m.TAB: m.LABEL for m in TAB_MODULES}
+TAB_LEVELS = {m.TAB: m.LEVEL for m in TAB_MODULES}
 DEFAULT_TAB = ids.TAB_GRADIENTS
+LEVEL_LABELS = {ids.LEVEL_SAMPLE: "This sample", ids.LEVEL_MODEL: "The whole model"}
 
 
 def tab_keys() -> list:
@@ -53,16 +60,29 @@ def startup_panel():
     ])
 
 
+def level_switch():
+    """'This sample' / 'The whole model': which level's tab headers show (assets/clientside.js
+    `level`); absent while no model-level tab exists."""
+    levels = [lv for lv in LEVEL_LABELS if lv in TAB_LEVELS.values()]
+    return dcc.RadioItems(id=ids.LEVEL, value=ids.LEVEL_SAMPLE, inline=True, className="level-switch",
+                          options=[{"label": LEVEL_LABELS[lv], "value": lv} for lv in levels],
+                          style=None if len(levels) > 1 else {"display": "none"})
+
+
 def tabs():
     return html.Main(className="content", children=[
         html.Div(className="content-head", children=[
+            level_switch(),
             sample_info.target_picker(),
             html.Span("Every tab explains this class; activations and weights do not depend on it.",
                       id=ids.TARGET_NOTE, className="muted"),
+            share.layout(),
         ]),
-        dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, className="tabs", children=[
-            dcc.Tab(label=TAB_LABELS[t], value=t, className="tab", selected_className="tab--selected")
-            for t in ids.TAB_NAMES]),
+        dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, className="tabs", parent_className=f"level-{ids.LEVEL_SAMPLE}",
+                 children=[dcc.Tab(label=TAB_LABELS[t], value=t, className=f"tab tab--{TAB_LEVELS[t]}",
+                                   selected_className="tab--selected") for t in ids.TAB_NAMES]),
+        dcc.Store(id=ids.TAB_LEVELS, data=TAB_LEVELS),
+        dcc.Store(id=ids.LEVEL_TABS, data={ids.LEVEL_SAMPLE: DEFAULT_TAB}),
         html.Div([m.layout() for m in TAB_MODULES], className="panels"),
         # what each tab shows; the page's router updates only the visible tab's
         dcc.Store(id=ids.TAB_KEYS, data=tab_keys()),

@@ -4,12 +4,14 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from .. import ids, validate
+from .. import heads, ids, validate
 from ..components import graph, redraw, shows_errors
 from ..figures.activations import layer_activation_figure
 from . import layer_choice, panel, visible_view
 
 TAB = ids.TAB_ACTIVATIONS
+LABEL = "Layer activations"
+LEVEL = "sample"
 VIEW = ("model", "sample")
 
 
@@ -18,19 +20,41 @@ def layer_options(info) -> list[dict]:
         {"label": f"{name} ({kind})", "value": name} for name, kind in info.layers]
 
 
+PLUMBING = ("Flatten", "Identity", "Dropout", "Unflatten")   # layers that only pass their input on
+
+
 def default_layer(info) -> str:
-    return info.layers[0][0] if info.layers else ids.ALL_LAYERS
+    """The layer the tab opens on: a convolution model's first convolution (its feature maps
+    read as pictures), else the output layer (one bar per class); never a Flatten, which
+    only repeats the input's pixels."""
+    layers = [(name, kind) for name, kind in info.layers if kind not in PLUMBING]
+    if not layers:
+        return info.layers[0][0] if info.layers else ids.ALL_LAYERS
+    convs = [name for name, kind in layers if kind == "Conv2d"]
+    return convs[0] if convs else layers[-1][0]
+
+
+def output_names(info, result, layer) -> tuple:
+    """The class names when `layer` is the output layer of a classifier (its units are the
+    classes), else ()."""
+    names = tuple(info.class_names)
+    last = result.layers[-1] if result.layers else None
+    if heads.regression(info) or layer is not last or layer.values.size != len(names):
+        return ()
+    return names
 
 
 @shows_errors
 def render(service, model_id: str, sample_id: int, layer: str | None):
     result = service.explain(model_id, sample_id, "activations")
+    info = service.model_info(model_id)
     if layer == ids.ALL_LAYERS:
         shown = list(result.layers)
     else:
         chosen = layer_choice(result.layers, layer)
         shown = [chosen] if chosen is not None else []
-    return [graph(layer_activation_figure(la), id=f"activations-{i}") for i, la in enumerate(shown)]
+    return [graph(layer_activation_figure(la, class_names=output_names(info, result, la)), id=f"activations-{i}")
+            for i, la in enumerate(shown)]
 
 
 def layout():
@@ -38,7 +62,7 @@ def layout():
                            className="control")]
     return panel(TAB, "Layer activations",
                  "What each layer outputs for this sample. Convolution layers show one map per channel; "
-                 "the most active channels (highest mean) are outlined.", controls)
+                 "the most active (largest mean value, signed) are outlined; the output layer has one bar per class.", controls)
 
 
 def register_callbacks(app, service):

@@ -5,19 +5,23 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from explain_core.errors import GlimpseError
 from explain_core.methods.registry import METHODS
 
-from .. import heads, ids, validate
+from .. import heads, ids, quality, validate
 from ..components import graph, note, redraw, shows_errors
-from ..figures.attribution import attribution_figure
+from ..figures.attribution import attribution_figure, feature_order
 from ..figures.common import METHOD_TITLES
 from ..params import collect_params, param_controls
 from ..sample_info import target_value
 from . import panel, visible_view
 
 TAB = ids.TAB_GRADIENTS
+LABEL = "Gradient maps"
+LEVEL = "sample"
 VIEW = ("model", "sample", "target")
-METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
+METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradient_shap", "gradcam",
+                "occlusion")
 DEFAULT_METHOD = "integrated_gradients"
 EACH_CHANNEL = "each"     # the ids.GRAD_CHANNELS checklist's value: one map per colour channel
 
@@ -34,28 +38,41 @@ def compare_options(service, info) -> list[dict]:
 
 
 def completeness_note(result, note_id=None):
-    """IG's check: the attributions should add up to f(x) - f(baseline)."""
+    """IG's check, plain words first: the attributions should add up to f(x) - f(baseline);
+    the technical figures (the delta) on a details line under it."""
     if result.delta is None:
         return None
     diff = result.extras.get("output_difference")
     rel = result.relative_delta
-    text = f"Completeness: attributions sum to {float(result.attribution.sum()):.4f}"
+    total = float(result.attribution.sum())
+    text = f"Completeness: attributions sum to {total:.4f}"
     if diff is not None:
-        text += f"; f(input) − f(baseline) = {float(diff):.4f}"
-    text += f"; delta = {result.delta:.2e}"
+        text += f", and the score moves by {float(diff):.4f} from the baseline to this sample"
     if rel is not None:
-        text += f" ({100 * rel:.2f}% of the output change)"
-    return note(text + ".", className="completeness", **({"id": note_id} if note_id else {}))
+        text += f": {100 * rel:.2f}% apart" + (" (close: the map accounts for the whole change)." if rel <= 0.05
+                                              else " (far: try more steps).")
+    else:
+        text += "."
+    tech = f"f(input) − f(baseline) = {float(diff):.4f}; " if diff is not None else ""
+    tech += f"delta = Σ attributions − (f(input) − f(baseline)) = {result.delta:.2e}"
+    sid = {"id": note_id} if note_id else {}
+    tid = {"id": f"{note_id}-tech"} if note_id else {}
+    return html.Div(className="completeness", children=[
+        note(text, **sid),
+        html.Details([html.Summary("details", className="muted"), html.Code(tech, className="tech", **tid)],
+                     className="tech-details")])
 
 
 @shows_errors
 def render_one(service, model_id: str, sample_id: int, target, method: str, params: dict, slot: str = "a",
-               per_channel: bool = False):
-    """A map and IG's completeness note; ids per pane let the next sample redraw them in place."""
+               per_channel: bool = False, order=None):
+    """A map and IG's completeness note; ids per pane let the next sample redraw them in place.
+    order: the feature order of a table's bars (the first pane's, so the rows line up)."""
     info = service.model_info(model_id)
     result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
     fig = attribution_figure(result, feature_names=info.feature_names, class_names=info.class_names,
-                             per_channel=per_channel)
+                             per_channel=per_channel, order=order,
+                             score=heads.score_words(info, result.target))
     fig = heads.reword(fig, info, METHOD_TITLES.get(method, method), result.target, heads.attribution_words(info))
     children = [graph(fig, id=f"map-{slot}")]
     delta = completeness_note(result, f"map-note-{slot}")
@@ -71,8 +88,27 @@ def render(service, model_id: str, sample_id: int, target, method: str, params: 
     panes = [render_one(service, model_id, sample_id, target, method, params, per_channel=per_channel)]
     if compare and compare != ids.NO_METHOD:
         panes.append(render_one(service, model_id, sample_id, target, compare, compare_params or {}, slot="b",
-                                per_channel=per_channel))
-    return html.Div(panes, className="panes two" if len(panes) == 2 else "panes")
+                                per_channel=per_channel, order=shared_order(service, model_id, sample_id, target,
+                                                                             method, params)))
+        panes.append(note(SCALES_NOTE, className="panes-note"))
+    return html.Div(panes, className="panes two" if len(panes) > 1 else "panes")
+
+
+SCALES_NOTE = ("Side by side, each map has its own colour range (its colour bar): the methods measure different "
+               "things (gradients per unit of input, shares of the score), so their numbers are not comparable, only "
+               "where each puts its weight. Tables list the same features in the same rows (the first map's order).")
+
+
+def shared_order(service, model_id: str, sample_id: int, target, method: str, params: dict):
+    """A table's feature order for the second pane: the first pane's (None for images or
+    when the first map failed; it is cached, so asking again costs nothing)."""
+    if service.model_info(model_id).kind == "image":
+        return None
+    try:
+        result = service.explain(model_id, sample_id, method, target=target_value(target), **params)
+    except GlimpseError:
+        return None
+    return feature_order(result.attribution)
 
 
 def controls_ready(spec, info, control_ids) -> bool:
@@ -99,28 +135,38 @@ def all_method_options() -> list[dict]:
     return [{"label": METHODS[m].title, "value": m} for m in METHOD_NAMES]
 
 
+def settings(params_id: str):
+    """A method's parameter controls, folded away under one line: the map comes first on the
+    screen (the map's caption names the settings that matter)."""
+    return html.Details([html.Summary("settings", className="settings-summary"),
+                         html.Div(id=params_id, className="params")], className="settings")
+
+
 def layout():
     every = all_method_options()
     controls = [
         html.Div(className="method-col", children=[
             html.Label(["Method", dcc.Dropdown(id=ids.METHOD_A, value=DEFAULT_METHOD, clearable=False,
                                                searchable=False, options=every)], className="control"),
-            html.Div(id=ids.PARAMS_A, className="params"),
+            settings(ids.PARAMS_A),
         ]),
         html.Div(className="method-col", children=[
             html.Label(["Compare with", dcc.Dropdown(
                 id=ids.METHOD_B, value=ids.NO_METHOD, clearable=False, searchable=False,
                 options=[{"label": "(no comparison)", "value": ids.NO_METHOD}] + every)], className="control"),
-            html.Div(id=ids.PARAMS_B, className="params"),
+            settings(ids.PARAMS_B),
         ]),
         html.Div(id=ids.GRAD_CHANNELS_WRAP, style={"display": "none"}, className="method-col", children=[
             dcc.Checklist(id=ids.GRAD_CHANNELS, value=[], className="param-check",
                           options=[{"label": "one map per colour channel", "value": EACH_CHANNEL}]),
         ]),
     ]
-    return panel(TAB, "Gradient maps",
-                 "Which input pixels or features pushed the model towards the explained class "
-                 "(red: towards it, blue: against it; for a regression: up or down), drawn over the input.", controls)
+    out = panel(TAB, "Gradient maps",
+                "Which input pixels or features moved the model's score for the explained class; the map's own "
+                "caption says what its colours and numbers mean.", controls,
+                busy="Computing integrated gradients: 50 steps from the baseline…")
+    out.children.append(quality.section())     # how far to trust the map: dashboard/quality.py
+    return out
 
 
 def _param_pattern(slot):
@@ -128,6 +174,7 @@ def _param_pattern(slot):
 
 
 def register_callbacks(app, service):
+    quality.register_callbacks(app, service, TAB, METHOD_NAMES)
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"),
                   Input(ids.METHOD_A, "value"), Input(_param_pattern("a"), "value"),

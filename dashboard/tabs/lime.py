@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
-from .. import heads, ids, validate
+from .. import heads, ids, quality, validate
 from ..components import graph, note, redraw, shows_errors
 from ..figures.lime import lime_figure
 from ..sample_info import target_value
 from . import panel, visible_view
 
 TAB = ids.TAB_LIME
+LABEL = "LIME"
+LEVEL = "sample"
 VIEW = ("model", "sample", "target")
 DEFAULT_SAMPLES = 1000
 
@@ -36,21 +38,21 @@ def render(service, model_id: str, sample_id: int, target, n_samples=None, kerne
     result = service.explain(model_id, sample_id, "lime", target=target_value(target), **params)
     fig = heads.reword(lime_figure(result, info.feature_names, class_names=info.class_names), info, "LIME",
                        result.target, heads.lime_words(info), plain=True)
-    return [graph(fig, id="lime-figure"), fit_note(result)]
+    return [graph(fig, id="lime-figure"), fit_note(result)] + quality.fit_alerts(result, info)   # bad fits said
 
 
 def layout():
     controls = [
         html.Label(["Perturbed samples", dcc.Input(id=ids.LIME_SAMPLES, type="number", value=DEFAULT_SAMPLES,
-                                                   min=10, max=20000, step=10, debounce=True,
+                                                   step="any", debounce=True,
                                                    className="param-number")],
-                   className="param", title="How many perturbed copies of the sample LIME runs through the model."),
-        html.Label(["Kernel width", dcc.Input(id=ids.LIME_KERNEL, type="number", min=0, step="any",
+                   className="param", title="How many perturbed copies of the sample LIME runs through the model (10 to 20,000)."),
+        html.Label(["Kernel width", dcc.Input(id=ids.LIME_KERNEL, type="number", step="any",
                                               debounce=True, placeholder="default", className="param-number")],
                    className="param",
                    title="Width of the proximity kernel: small = only very close perturbations count. "
                          "Empty = default (0.25 for images, 0.75·√features for tables)."),
-        html.Label(["Patch size", dcc.Input(id=ids.LIME_PATCH, type="number", min=2, step=1, debounce=True,
+        html.Label(["Patch size", dcc.Input(id=ids.LIME_PATCH, type="number", step="any", debounce=True,
                                             placeholder="default", className="param-number")],
                    id=ids.LIME_PATCH_WRAP, className="param", style={"display": "none"},
                    title="Side of the square patches LIME switches on and off, in pixels: up to half the image's "
@@ -59,7 +61,8 @@ def layout():
     return panel(TAB, "LIME",
                  "A linear surrogate fitted to the model's probability of the explained class (a regression's "
                  "predicted value) on perturbed copies of this sample: each bar (or image patch) is a signed weight.",
-                 controls)
+                 controls,
+                 busy="Computing LIME: 1,000 model calls on perturbed copies, then a linear fit…")
 
 
 def register_callbacks(app, service):
@@ -72,12 +75,14 @@ def register_callbacks(app, service):
                              patch), drawn)
 
     @app.callback(Output(ids.LIME_PATCH_WRAP, "style"), Output(ids.LIME_PATCH, "placeholder"),
-                  Output(ids.LIME_PATCH, "max"), Input(ids.MODEL, "data"), prevent_initial_call=True)
+                  Output(ids.LIME_PATCH_WRAP, "title"), Input(ids.MODEL, "data"), prevent_initial_call=True)
     def _patch(model_id):
-        """The patch size is offered for image models, its default and largest value for their size."""
+        """The patch size is offered for image models, its default and largest value for their size
+        (said, not set as the field's max: the browser would empty a larger value, read as the default)."""
         info = service.model_info(validate.model_id(model_id))
         if info.kind != "image":
             return {"display": "none"}, "default", None
         fitted = service.methods()["lime"].params_for(info.kind, info.input_shape)
         patch = next(p for p in fitted if p.name == "patch")
-        return {}, f"default ({patch.image_default})", patch.hi
+        return {}, f"default ({patch.image_default})", (f"Side of the square patches LIME switches on and off, "
+                                                       f"in pixels: from {patch.lo} to {patch.hi}.")

@@ -6,9 +6,12 @@ from dash import Input, Output, State, dcc, html
 from .. import ids
 from ..components import graph, redraw, shows_errors
 from ..figures.tree import tree_figure
+from ..figures.tree_words import rules_text
 from . import panel, visible_view
 
 TAB = ids.TAB_TREE
+LABEL = "Distilled tree"
+LEVEL = "sample"
 VIEW = ("model", "sample")
 DEFAULT_DEPTH = 4
 
@@ -47,7 +50,7 @@ def _stat(label, value, title="", cls=""):
 def render(service, model_id: str, sample_id: int, depth=None):
     params = {} if depth in (None, "") else {"max_depth": depth}   # checked by the engine, by name
     result = service.explain(model_id, sample_id, "tree", **params)
-    rules = html.Details([html.Summary("Rules as text"), html.Pre(result.rules, className="rules")],
+    rules = html.Details([html.Summary("Rules as text"), html.Pre(rules_text(result), className="rules")],
                          className="rules-box")
     return [summary(result), *drawn_note(result, service.model_info(model_id)), graph(tree_figure(result)), rules]
 
@@ -67,7 +70,8 @@ def layout():
                            className="control slider")]
     return panel(TAB, "Distilled decision tree",
                  "A decision tree trained to imitate the network's predictions; the thick path is the route this "
-                 "sample takes. Deeper trees imitate better but read harder.", controls)
+                 "sample takes. Deeper trees imitate better but read harder.", controls,
+                 busy="Fitting a decision tree (depth 4) to the network's answers on the training samples…")
 
 
 def register_callbacks(app, service):

@@ -10,6 +10,8 @@ from ..figures.weights import layer_weights_figure
 from . import layer_choice, panel, visible_view
 
 TAB = ids.TAB_WEIGHTS
+LABEL = "Filter weights"
+LEVEL = "sample"
 VIEW = ("model",)
 WEIGHT_TYPES = ("Conv2d", "Linear")
 
