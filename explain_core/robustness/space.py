@@ -32,7 +32,8 @@ class AttackSpace:
     def for_data(cls, data) -> "AttackSpace":
         X = data.X_train if len(data.train_idx) else data.X
         if data.kind == "image":
-            lo, hi = float(X.min()), float(X.max())
+            from ..inputs import observed_range    # computed once per data set
+            lo, hi = (float(v) for v in observed_range(data))
             one = np.zeros(1, np.float32)
             return cls(one, one + 1, np.float32([lo]), np.float32([hi]), "pixel values")
         Xd = np.asarray(X, np.float64)
