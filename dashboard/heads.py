@@ -56,6 +56,19 @@ def heading(method_title: str, info, target: int, plain: bool = False) -> str:
     return f"{method_title} for {explained(info, target, plain)}"
 
 
+def score_words(info, target: int | None = None) -> str:
+    """What a map's numbers are changes of, in words (figures/legend.py)."""
+    if regression(info):
+        return "the predicted value"
+    if binary(info):
+        names = info.class_names
+        t = 1 if target is None else int(target)
+        name = names[t] if 0 <= t < len(names) else str(t)
+        out = {"logit": ("−z", "z"), "probability": ("1 − p", "p")}[info.output][t == 1]
+        return f"the score for {name} ({out})"
+    return "the class score (logit)"
+
+
 def towards(info) -> str:
     return TOWARDS_VALUE if regression(info) else TOWARDS_CLASS
 

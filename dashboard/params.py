@@ -40,6 +40,15 @@ def default_of(p, image: bool):
     return p.image_default if (image and p.image_default is not None) else p.default
 
 
+def allowed(p) -> str:
+    """' (from 2 to 1000)': a number's range in its control's tooltip."""
+    if p.kind not in (int, float) or p.choices or (p.lo is None and p.hi is None):
+        return ""
+    whole = "a whole number " if p.kind is int else ""
+    lo, hi = (f"{v:g}" if v is not None else None for v in (p.lo, p.hi))
+    return f" ({whole}from {lo} to {hi})" if lo and hi else f" ({whole}{'at least ' + lo if lo else 'at most ' + hi})"
+
+
 def param_controls(slot: str, spec, info, only: tuple[str, ...] | None = None) -> list:
     """One labelled control per parameter; ids {"type": PARAM, "slot", "method", "name"}."""
     image = info.kind == "image"
@@ -49,7 +58,7 @@ def param_controls(slot: str, spec, info, only: tuple[str, ...] | None = None) -
             continue
         pid = {"type": ids.PARAM, "slot": slot, "method": spec.name, "name": p.name}
         out.append(html.Label([LABELS.get(p.name, p.name), _control(pid, p, spec, info, default_of(p, image))],
-                              className="param", title=HELP.get(p.name, "")))
+                              className="param", title=HELP.get(p.name, "") + allowed(p)))
     return out
 
 
@@ -64,9 +73,11 @@ def _control(pid, p, spec, info, default):
     if p.choices:
         options = [{"label": CHOICE_LABELS.get(c, str(c)), "value": c} for c in p.choices]
         return dcc.Dropdown(id=pid, options=options, value=default, clearable=False, searchable=False)
-    step = 1 if p.kind is int else "any"
-    return dcc.Input(id=pid, type="number", value=default, min=p.lo, max=p.hi, step=step, debounce=True,
-                     placeholder="default", className="param-number")
+    # no min/max/step on the field: the browser would turn a value outside them into an empty
+    # field, which reads as "the default" and computes silently; the engine checks the value
+    # and the page says what is wrong with it (check_param)
+    return dcc.Input(id=pid, type="number", value=default, step="any", debounce=True, placeholder="default",
+                     className="param-number")
 
 
 def collect_params(spec, control_ids, values) -> dict:

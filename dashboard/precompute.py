@@ -153,8 +153,8 @@ def method_options(service, model_id: str | None) -> list[dict]:
 def cache_note(service) -> str:
     kind = service.settings.cache_type
     if kind == "simple":
-        return ("Results go into this server process's memory (GLIMPSE_CACHE_TYPE=simple): they last until "
-                "it restarts and other workers do not see them. Use the filesystem or Redis cache to keep them.")
+        return ("Results are kept in this server process's memory only: they last until it restarts, and other "
+                "workers do not see them. A file or Redis cache keeps them (the GLIMPSE_CACHE_TYPE setting).")
     return f"Results go into the {kind} cache, which every worker reads."
 
 

@@ -20,7 +20,20 @@ def sample_panel(service, thumbs, model_id: str, sample_id: int):
     if info.kind == "image":
         children.insert(0, html.Img(src=thumbs.uri(model_id, sample_id), className="digit-large",
                                     alt=f"sample {sample_id}"))
+    else:
+        children = [html.Div(children + [feature_table(info, s)], className="sample-facts")]
     return children, fig
+
+
+def feature_table(info, s):
+    """The row's own values, one feature a line (a compact table that scrolls when long)."""
+    x = [float(v) for v in s.inputs.reshape(-1)]
+    names = list(info.feature_names) if len(info.feature_names) == len(x) else [f"feature {j}" for j in range(len(x))]
+    rows = [html.Tr([html.Td(n, className="fv-name"), html.Td(f"{v:.4g}", className="fv-value")])
+            for n, v in zip(names, x)]
+    return html.Div(className="feature-values", id=ids.SAMPLE_VALUES, title="This row's value of every feature", children=[
+        html.Div(f"This row's {len(x)} feature values", className="subhead"),
+        html.Div(html.Table(html.Tbody(rows), className="fv-table"), className="fv-scroll")])
 
 
 def value_facts(info, s):

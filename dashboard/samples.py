@@ -203,6 +203,7 @@ class BrowserView:
     grid: list                 # thumbnail buttons (image models)
     rows: list                 # table rows (tabular models)
     columns: list
+    hides_selection: bool = False   # the filters leave the selected sample out
 
 
 def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filters, page: int | None,
@@ -214,8 +215,9 @@ def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filte
     size = PAGE_SIZE_IMAGES if image else PAGE_SIZE_ROWS
     ordered = ordered_ids(service, model_id, filters, None if image else sort_by)
     pages = n_pages(len(ordered), size)
-    shown_at = page_of(ordered, sample_id, size) if follow_selection else None
-    if shown_at is not None:
+    shown_at = page_of(ordered, sample_id, size)
+    hides = sample_id is not None and shown_at is None
+    if shown_at is not None and follow_selection:
         page = shown_at
     page = min(max(int(page or 0), 0), pages - 1)
     page_ids = tuple(int(i) for i in ordered[page * size:(page + 1) * size])
@@ -223,9 +225,9 @@ def browse(service, thumbs: Thumbnails, model_id: str, sample_id, filters: Filte
     if image:
         grid = [_thumb(thumbs, rows, k, info, model_id, i) for k, i in enumerate(page_ids)]
         ring = ring_style(page_ids.index(sample_id) if sample_id in page_ids else None)
-        return BrowserView(page, pages, len(ordered), page_ids, grid + [selection_ring(ring)], [], [])
+        return BrowserView(page, pages, len(ordered), page_ids, grid + [selection_ring(ring)], [], [], hides)
     return BrowserView(page, pages, len(ordered), page_ids, [], _rows(service, model_id, rows, info, page_ids),
-                       table_columns(info))
+                       table_columns(info), hides)
 
 
 def _thumb(thumbs, rows, k, info, model_id, i):
@@ -337,6 +339,8 @@ def layout():
                 # the five fixed columns fit the sidebar with a one-letter header for p
                 tooltip_header={"p": "probability of the predicted class", "split": "train or held-out"},
             ),
+            html.P("p: the model's probability for the class it predicts (1 = certain); error: prediction − "
+                   "true value. Click a row to explain it.", className="muted table-key"),
         ]),
         html.Div(id=ids.SELECTION_ALERT),
         html.Div(id=ids.PAGER, className="pager", children=[

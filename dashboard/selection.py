@@ -47,14 +47,14 @@ def from_link(service, search: str | None) -> Selection:
         model = None
     model = model or default_model(service)
     state = start_of(service, model)
-    if link.sample is not None:
+    if link.sample is not None and not problems:   # a sample number means nothing on another model
         n = service.model_info(model).n_samples
         if link.sample < n:
             state = {"model": model, "sample": link.sample}
         else:
             problems.append(f"The link names sample {link.sample}, but {model} has samples 0..{n - 1}.")
-    message = alert(" ".join(problems) + " Showing the first held-out sample instead.", "warning") \
-        if problems else None
+    message = alert(" ".join(problems) + f" Showing {service.model_info(model).title}'s first held-out sample "
+                    f"(#{state['sample']}) instead.", "warning") if problems else None
     return Selection(state, link.tab, link.method, link.compare, message)
 
 

@@ -21,13 +21,17 @@ HIGHLIGHT = "#D55E00"       # Okabe-Ito vermillion: outlines and "this one" mark
 SECOND = "#E69F00"          # Okabe-Ito orange: a second highlight (true label)
 PRIMARY = "#0072B2"         # Okabe-Ito blue
 NEUTRAL = "#9aa5b1"
-CLASS_COLOURS = tuple(pc.qualitative.Safe)
+# ten classes told apart with any colour vision (Okabe-Ito and Paul Tol colours, ordered so that
+# neighbours, 8 and 9 among them, differ in lightness as well as hue; tests/dashboard/test_page_words.py)
+CLASS_COLOURS = ("#0077BB", "#E69F00", "#AA3377", "#66CCEE", "#CC3311", "#DDCC77", "#332288", "#EE6677",
+                 "#000000", "#BBBBBB")
 HOVER_CELLS_MAX = 12_000    # per-pixel hover values up to this many cells, per tile above
 
 METHOD_TITLES = {
     "saliency": "Saliency", "gradient_x_input": "Gradient × input",
     "integrated_gradients": "Integrated gradients", "smoothgrad": "SmoothGrad",
     "gradcam": "Grad-CAM", "occlusion": "Occlusion", "lime": "LIME",
+    "gradient_shap": "GradientSHAP", "kernel_shap": "KernelSHAP",
 }
 
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#222")

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .attribution import image_layers
-from .common import HIGHLIGHT, NEGATIVE, POSITIVE, class_name, labels_trace, layout
+from .common import DIVERGING, HIGHLIGHT, NEGATIVE, POSITIVE, class_name, labels_trace, layout
 
 
 def fit_text(result) -> str:
@@ -51,7 +51,7 @@ def _image(result, heading: str) -> go.Figure:
     segments = np.asarray(ex["segments"])
     n_seg = int(ex.get("n_segments", segments.max() + 1))
     traces, _, axes = image_layers(np.asarray(result.attribution, dtype=np.float32),
-                                   np.asarray(result.inputs, dtype=np.float32))
+                                   np.asarray(result.inputs, dtype=np.float32), scale=DIVERGING)  # signed weights
     xs, ys = segment_boundaries(segments)
     traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="rgba(40,40,40,0.45)", width=1),
                        hoverinfo="skip", name="segment boundaries"))

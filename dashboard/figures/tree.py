@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from .common import CLASS_COLOURS, HIGHLIGHT, SEQUENTIAL, layout
+from .tree_words import PIXEL, leaf_words, split_words
 
 TEXT_NODES_MAX = 31          # label every node up to depth 4; deeper trees label the path only
 INTERNAL = "#f4f6f8"
@@ -48,8 +49,20 @@ def _hover(result, i: int) -> str:
     else:
         mix = "network's classes here: " + ", ".join(f"{_class_label(result.class_names, k)}: {100 * v[k]:.0f}%"
                                                      for k in np.argsort(-v, kind="stable")[:3] if v[k] > 0)
-    return (f"node {i}: {result.node_labels[i]}<br>training samples: {int(result.n_node_samples[i])}"
-            f" · impurity {float(result.impurity[i]):.3g}<br>{mix}")
+    if result.children_left[i] == -1:
+        said = leaf_words(v, result.class_names, result.n_node_samples[i], _regression(result))
+    else:
+        q, a_left, a_right = _split(result, i)
+        said = f"{q} left: {a_left}, right: {a_right}"
+    return (f"{said}<br>training samples: {int(result.n_node_samples[i])}"
+            f" · impurity {float(result.impurity[i]):.3g} (0 = pure)<br>{mix}<br>split as sklearn has it: "
+            f"{result.node_labels[i]}")
+
+
+def _split(result, i: int) -> tuple[str, str, str]:
+    last = PIXEL.match(str(result.feature_names[-1])) if len(result.feature_names) else None
+    channels = int(last.group(1)) + 1 if last and last.group(1) is not None else 1   # px(2,27,27): RGB
+    return split_words(result.feature_names[result.feature[i]], result.threshold[i], channels)
 
 
 def _colour(k: int) -> str:
@@ -72,7 +85,15 @@ def short_label(result, i: int) -> str:
         v = np.asarray(result.value[i])
         k = int(v.argmax())
         return f"{_class_label(result.class_names, k)}<br>{100 * v[k]:.0f}%"
-    return result.node_labels[i].replace(" ≤ ", "<br>≤ ", 1)
+    q = _split(result, i)[0]
+    cut = q.rfind(" ", 0, max(len(q) // 2 + 4, 1))
+    return q if len(q) <= 16 or cut < 0 else q[:cut] + "<br>" + q[cut + 1:]
+
+
+def _path_text(result, i: int) -> str:
+    if result.children_left[i] == -1:
+        return short_label(result, i).replace("<br>", " ")
+    return _split(result, i)[0]
 
 
 def _nodes(result, ids: np.ndarray, x, depth, name: str, size: float, colour, symbol: str, text: bool) -> dict:
@@ -95,8 +116,10 @@ def _leaf_key(result, leaves, majority) -> tuple[list, str]:
         return colours, (f"leaf colour = the network's mean prediction there:  <span style='color:{ends[0]}'>■</span>"
                          f" {lo:.4g} (low) … <span style='color:{ends[1]}'>■</span> {hi:.4g} (high)")
     classes = sorted(set(int(majority[i]) for i in leaves))
-    return [_colour(majority[i]) for i in leaves], "leaf colour = the class the network gives most there:  " + \
-        "  ".join(f"<span style='color:{_colour(k)}'>■</span> {_class_label(result.class_names, k)}" for k in classes)
+    return [_colour(majority[i]) for i in leaves], (
+        "leaf: the class the network gives most to the training samples that end there, and its share of them; "
+        "colour:  " + "  ".join(f"<span style='color:{_colour(k)}'>■</span> {_class_label(result.class_names, k)}"
+                                for k in classes))
 
 
 def _titles(result) -> tuple[str, str]:
@@ -141,13 +164,13 @@ def tree_figure(result) -> go.Figure:
         dict(type="scatter", x=x[path], y=depth[path], mode="markers" if small else "markers+text",
              name="sample's path", customdata=path, hoverinfo="skip",
              marker=dict(size=size + 6, color="rgba(0,0,0,0)", line=dict(color=HIGHLIGHT, width=3)),
-             text=None if small else [f"<b>{result.node_labels[i]}</b>" for i in path],
+             text=None if small else [f"<b>{_path_text(result, i)}</b>" for i in path],
              textposition=["middle right"] * (len(path) - 1) + ["bottom center"],
              textfont=dict(size=11, color=HIGHLIGHT)),
     ]
     edge_labels = [dict(x=0.38 * x[a] + 0.62 * x[b], y=0.38 * depth[a] + 0.62 * depth[b],  # clear of a's label
                         showarrow=False, name=f"edge {a}-{b}",
-                        text="yes (≤)" if b == left[a] else "no (>)", font=dict(size=10, color=HIGHLIGHT),
+                        text=_split(result, a)[1 if b == left[a] else 2], font=dict(size=10, color=HIGHLIGHT),
                         bgcolor="rgba(255,255,255,0.8)") for a, b in zip(path[:-1], path[1:])]
     edge_labels.append(dict(x=0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
                             text=key, name="leaf classes", font=dict(size=12)))

@@ -128,17 +128,27 @@ def _matrix(name: str, w: np.ndarray, input_names: tuple[str, ...]) -> go.Figure
         traces = [dict(type="heatmap", z=w, x=list(input_names) if named else None, colorscale=DIVERGING,
                        zmin=zmin, zmax=zmax, colorbar=dict(title=dict(text="weight", side="right"), thickness=14),
                        name="weights", hovertemplate="unit %{y} ← %{x}<br>weight %{z:.4g}<extra></extra>")]
+        yaxis = dict(range=[out - 0.5, -0.5], title=dict(text="unit"), showgrid=False, zeroline=False)
+        height = int(np.clip(150 + 14 * out + (120 if named else 0), 300, 620))
+        zoom = ""
     else:
-        traces = [image_trace(png_data_uri(w, DIVERGING, zmin, zmax), name="weights"), _block_hover(w),
-                  colorbar_trace(DIVERGING, zmin, zmax, "weight")]
+        # a wide matrix (64 × 1568) drawn with square cells is a 30 px strip: each unit's row is
+        # stretched (dy) so the picture is about 3:1, and the plot zooms (drag a box)
+        dy = max(1.0, inp / out / 3.0)
+        picture = dict(image_trace(png_data_uri(w, DIVERGING, zmin, zmax), name="weights"), dy=dy)
+        traces = [picture, _block_hover(w, dy=dy), colorbar_trace(DIVERGING, zmin, zmax, "weight")]
         xaxis["range"] = [-0.5, inp - 0.5]
+        every = max(1, int(np.ceil(out / 16)))
+        yaxis = dict(range=[(out - 0.5) * dy, -0.5 * dy], title=dict(text="unit"), showgrid=False, zeroline=False,
+                     tickvals=(np.arange(0, out, every) * dy).tolist(), ticktext=[str(u) for u in range(0, out, every)])
+        height = int(np.clip(200 + 900 * out * dy / inp, 320, 620))
+        zoom = f"; each row is one unit's {inp} weights, stretched to be seen: drag a box to zoom in"
     return go.Figure(traces, layout(
-        f"{name} — weight matrix {out} units × {inp} inputs", f"{SIGN}; one shared scale ±{zmax:.3g}",
-        height=int(np.clip(150 + 14 * out + (120 if named else 0), 300, 620)), xaxis=xaxis,
-        yaxis=dict(range=[out - 0.5, -0.5], title=dict(text="unit"), showgrid=False, zeroline=False)))
+        f"{name} — weight matrix {out} units × {inp} inputs", f"{SIGN}; one shared scale ±{zmax:.3g}{zoom}",
+        height=height, xaxis=xaxis, yaxis=yaxis))
 
 
-def _block_hover(w: np.ndarray, cells: int = 2048) -> dict:
+def _block_hover(w: np.ndarray, cells: int = 2048, dy: float = 1.0) -> dict:
     """Hover for a big matrix: means over b×b blocks, with the rows/columns each covers."""
     out, inp = w.shape
     b = int(np.ceil(np.sqrt(w.size / cells)))
@@ -152,4 +162,4 @@ def _block_hover(w: np.ndarray, cells: int = 2048) -> dict:
     cd[..., 0], cd[..., 1] = r0[:, None], r1[:, None]
     cd[..., 2], cd[..., 3] = c0[None, :], c1[None, :]
     return hover_trace(z, "units %{customdata[0]}–%{customdata[1]} × inputs %{customdata[2]}–%{customdata[3]}"
-                       "<br>mean weight %{z:.4g}", customdata=cd, x=(c0 + c1) / 2, y=(r0 + r1) / 2)
+                       "<br>mean weight %{z:.4g}", customdata=cd, x=(c0 + c1) / 2, y=dy * (r0 + r1) / 2)

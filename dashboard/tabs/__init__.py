@@ -12,16 +12,24 @@ from dash.exceptions import PreventUpdate
 from .. import ids, validate
 
 
-def panel(tab: str, title: str, caption: str, controls: list):
-    """A tab's panel: title, caption, its controls, and a loading output area."""
+def panel(tab: str, title: str, caption: str, controls: list, busy: str | None = None):
+    """A tab's panel: title, caption, its controls, and a loading output area whose spinner
+    says in words what is being computed (`busy`; busy_spinner)."""
     return html.Div(id=ids.panel(tab), className="tab-panel", children=[
         html.Div(className="tab-head", children=[
             html.P(caption, className="tab-caption", title=title),
             html.Div(controls, className="tab-controls"),
         ]),
-        dcc.Loading(html.Div(id=ids.output(tab), className="tab-output"), type="default", delay_show=150,
-                    className="tab-loading"),
+        dcc.Loading(html.Div(id=ids.output(tab), className="tab-output"), id=ids.loading(tab), type="default",
+                    delay_show=150, className="tab-loading",
+                    custom_spinner=busy_spinner(busy or f"Computing the {title.lower()}…")),
     ])
+
+
+def busy_spinner(words: str):
+    """A spinner with words: what is computed and how much ('Computing LIME: 1,000 model calls…')."""
+    return html.Div([html.Div(className="busy-wheel"), html.Span(words, className="busy-words")],
+                    className="busy", role="status")
 
 
 def require_visible(tab_value: str, tab: str, view) -> None:

@@ -354,7 +354,8 @@ def test_tabular_attribution_bars_are_sorted_by_magnitude_and_named(service, tab
     assert len(x) == min(20, len(info.feature_names))
     assert (np.diff(np.abs(x)) <= 1e-12).all()                              # largest |value| first
     expected = np.argsort(-np.abs(result.attribution), kind="stable")[:len(x)]
-    assert list(bars.y) == [info.feature_names[i] for i in expected]
+    # each row names the feature and this row's value of it (issue 12)
+    assert list(bars.y) == [f"{info.feature_names[i]} = {float(result.inputs[i]):.3g}" for i in expected]
     assert np.allclose(x, result.attribution[expected])
     assert np.allclose(bars.customdata, result.inputs[expected])
     assert all((c == POSITIVE) == (v >= 0) for c, v in zip(bars.marker.color, x))

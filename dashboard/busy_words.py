@@ -1,0 +1,59 @@
+"""What a tab's spinner says while it computes: the method and how much work it is
+('Computing LIME: 1,000 model calls…'), following the tab's controls."""
+from __future__ import annotations
+
+from dash import ALL, Input, Output
+
+from . import ids
+from .figures.common import METHOD_TITLES
+from .tabs import busy_spinner
+
+
+def _count(v, default) -> str:
+    try:
+        return f"{int(float(v)):,}"
+    except (TypeError, ValueError):
+        return f"{default:,}"
+
+
+def gradient_words(method: str | None, params: dict) -> str:
+    title = METHOD_TITLES.get(method or "", "the map")
+    if method == "integrated_gradients":
+        return f"Computing {title.lower()}: {_count(params.get('n_steps'), 50)} steps from the baseline…"
+    if method == "smoothgrad":
+        return f"Computing SmoothGrad: gradients of {_count(params.get('n_samples'), 25)} noisy copies…"
+    if method == "occlusion":
+        return "Computing occlusion: hiding each window in turn and running the model…"
+    return f"Computing {title}…"
+
+
+def lime_words(n_samples) -> str:
+    return f"Computing LIME: {_count(n_samples, 1000)} model calls on perturbed copies, then a linear fit…"
+
+
+def tree_words(depth) -> str:
+    return f"Fitting a decision tree (depth {_count(depth, 4)}) to the network's answers on the training samples…"
+
+
+def _params(control_ids, values, method) -> dict:
+    return {c.get("name"): v for c, v in zip(control_ids or (), values or ()) if c.get("method") == method}
+
+
+def register_callbacks(app):
+    pattern = {"type": ids.PARAM, "slot": "a", "method": ALL, "name": ALL}
+
+    @app.callback(Output(ids.loading(ids.TAB_GRADIENTS), "custom_spinner"), Input(ids.METHOD_A, "value"),
+                  Input(pattern, "value"), Input(pattern, "id"), prevent_initial_call=True)
+    def _gradients(method, values, control_ids):
+        return busy_spinner(gradient_words(method if isinstance(method, str) else None,
+                                           _params(control_ids, values, method)))
+
+    @app.callback(Output(ids.loading(ids.TAB_LIME), "custom_spinner"), Input(ids.LIME_SAMPLES, "value"),
+                  prevent_initial_call=True)
+    def _lime(n):
+        return busy_spinner(lime_words(n))
+
+    @app.callback(Output(ids.loading(ids.TAB_TREE), "custom_spinner"), Input(ids.TREE_DEPTH, "value"),
+                  prevent_initial_call=True)
+    def _tree(depth):
+        return busy_spinner(tree_words(depth))
