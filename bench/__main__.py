@@ -12,6 +12,9 @@
     python -m bench load --seconds 60        20 users and a LIME flood against gunicorn -w 2 (bench/load.py)
     python -m bench fairness                 an uncached IG map while two clients run LIME at 20,000 samples
     python -m bench scale-page               glimpse.show on 70,000 digits and 100,000 rows: first page, clicks
+    python -m bench quality                  the quality panel and 'which method' table on the CNN; infidelity and
+                                             max-sensitivity against Captum's (bench/quality.py)
+    python -m bench robustness               FGSM and PGD-20 per digit on the CNN against Captum's (bench/robustness.py)
     python -m bench all --tiny --out /tmp/b --docs /tmp/b   smallest sizes (what the smoke test runs)
 """
 from __future__ import annotations
@@ -117,7 +120,7 @@ def main(argv=None) -> int:
         from .latency import main as latency_main
 
         return latency_main(argv[1:])
-    if argv[:1] in (["load"], ["fairness"], ["scale-page"]):   # their own options (python -m bench load --help)
+    if argv[:1] in (["load"], ["fairness"], ["scale-page"], ["quality"], ["robustness"]):   # their own options (python -m bench load --help)
         from importlib import import_module
 
         return import_module(f".{argv[0].replace('-', '_')}", __package__).main(argv[1:])

@@ -139,12 +139,8 @@ def robustness(service, model_id: str, what: str, sample_id, params: dict):
 
 
 def _cached(service, key: str, make):
-    hit = service.cache.get(key)
-    if hit is not None:
-        return hit
-    with service.compute.same_key(key):
+    with service.compute.same_key(key):      # one request computes; the same request meanwhile waits for it
         hit = service.cache.get(key)
         if hit is None:
-            hit = make()
-            service.cache.set(key, hit)
+            service.cache.set(key, hit := make())
     return hit
