@@ -88,6 +88,8 @@ TAB_NAMES = (TAB_ACTIVATIONS, TAB_WEIGHTS, TAB_GRADIENTS, TAB_LIME, TAB_SHAP, TA
 TAB_ARCH = "architecture"
 TAB_PRUNING = "pruning"
 TAB_NAMES += (TAB_ARCH, TAB_PRUNING)
+TAB_METHOD_RANKING = "method-ranking"   # model view: which method to trust on this model (tabs/method_ranking.py)
+TAB_NAMES += (TAB_METHOD_RANKING,)
 ARCH_GRAPH = "arch-graph"            # dash-cytoscape graph; a click on a layer opens its activations
 PRUNE_LAYER = "prune-layer"          # dropdown: the layer to prune
 PRUNE_HOW = "prune-how"              # radio: magnitude, activity, hand
@@ -175,6 +177,8 @@ QUALITY_RUN = "quality-run"              # button: the map's quality scores (das
 QUALITY_OUT = "quality-output"
 QUALITY_TABLE_RUN = "quality-table-run"  # button: every method ranked for this sample
 QUALITY_TABLE_OUT = "quality-table-output"
+QUALITY_LIME_RUN = "quality-lime-run"    # button: LIME over 5 seeds (its spread)
+QUALITY_LIME_OUT = "quality-lime-output"
 
 # upload
 UPLOAD_PANEL = "upload-panel"

@@ -13,6 +13,7 @@ from .tabs import layers as layers_tab, training as training_tab
 from .tabs import robustness as robustness_tab, robustness_curve as robustness_curve_tab
 from .tabs import architecture as architecture_tab, pruning as pruning_tab
 from .tabs import errors as errors_tab
+from .tabs import method_ranking as method_ranking_tab
 
 # Every tab: a module with TAB (listed in ids.TAB_NAMES), LABEL, LEVEL ("sample": why this
 # sample?; "model": the model as a whole), VIEW, layout() and register_callbacks().
@@ -20,6 +21,7 @@ TAB_MODULES = (activations, weights, gradients, lime, shap_tab, tree, units_tab,
                robustness_tab, robustness_curve_tab)
 TAB_MODULES += (architecture_tab, pruning_tab)
 TAB_MODULES += (errors_tab,)
+TAB_MODULES += (method_ranking_tab,)
 TAB_LABELS = {m.TAB: m.LABEL for m in TAB_MODULES}
 TAB_LEVELS = {m.TAB: m.LEVEL for m in TAB_MODULES}
 DEFAULT_TAB = ids.TAB_GRADIENTS

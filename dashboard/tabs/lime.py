@@ -58,14 +58,17 @@ def layout():
                    title="Side of the square patches LIME switches on and off, in pixels: up to half the image's "
                          "side. Empty = about a seventh of it (4 for 28×28)."),
     ]
-    return panel(TAB, "LIME",
-                 "A linear surrogate fitted to the model's probability of the explained class (a regression's "
-                 "predicted value) on perturbed copies of this sample: each bar (or image patch) is a signed weight.",
-                 controls,
-                 busy="Computing LIME: 1,000 model calls on perturbed copies, then a linear fit…")
+    out = panel(TAB, "LIME",
+                "A linear surrogate fitted to the model's probability of the explained class (a regression's "
+                "predicted value) on perturbed copies of this sample: each bar (or image patch) is a signed weight.",
+                controls,
+                busy="Computing LIME: 1,000 model calls on perturbed copies, then a linear fit…")
+    out.children.append(quality.lime_section())     # its spread over seeds: dashboard/quality.py
+    return out
 
 
 def register_callbacks(app, service):
+    quality.register_lime_callbacks(app, service, TAB)
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
                   Input(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))

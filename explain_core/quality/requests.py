@@ -1,0 +1,116 @@
+"""The service's quality requests: validated, computed on the model's explained view and
+cached in the service's shared cache keyed by (model hash, sample, method, params, target,
+quality settings). ExplanationService.quality delegates here."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..cache import result_key
+from ..errors import ParameterError
+from ..methods.registry import RUNNERS, METHODS, normalise_params
+from .report import MethodScores, MethodTable, best_of, quality_params, quality_report
+from .sanity import randomisation
+from .stability import STOCHASTIC, stability_of
+
+KINDS = ("scores", "sanity", "stability", "table")
+TABLE_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion", "lime")
+MAX_SEEDS = 20
+
+
+def table_methods(service, model_id: str) -> tuple[str, ...]:
+    tm = service._model(model_id)
+    out = []
+    for m in TABLE_METHODS:
+        if tm.data.kind not in METHODS[m].kinds:
+            continue
+        try:
+            normalise_params(m, {}, tm.data.kind, tm.module, tm.data.input_shape)
+        except ParameterError:      # e.g. Grad-CAM without a convolution layer
+            continue
+        out.append(m)
+    return tuple(out)
+
+
+def _cached(service, key: str, compute):
+    """The cached result under key, or compute() once (other threads asking meanwhile wait for it)."""
+    with service.compute.same_key(key):
+        result = service.cache.get(key)
+        if result is None:
+            result = compute()
+            service.cache.set(key, result)
+    return result
+
+
+def _quantity(tm) -> str:
+    return "value" if tm.head.task == "regression" else "probability"
+
+
+def run(service, kind: str, model_id: str, sample_id, method: str | None = None, target=None,
+        quality: dict | None = None, seeds=5, **params):
+    if kind not in KINDS:
+        raise ParameterError(f"Unknown quality check {kind!r}; known: {', '.join(KINDS)}")
+    tm, i, _, _ = service._request(model_id, sample_id, method or "saliency", target, {})
+    q = quality_params(quality)
+    if kind == "table":
+        t = service._target(tm, i, None if target is None else int(target))
+        key = result_key(service._hash(tm), service._sample_key(tm, i), "quality-table", q) + f":{t}"
+        return _cached(service, key, lambda: _table(service, model_id, i, t, q))
+    if method not in TABLE_METHODS + ("kernel_shap",):
+        raise ParameterError(f"Quality checks apply to {', '.join(TABLE_METHODS)}; got {method!r}")
+    if kind == "stability":
+        return _stability(service, model_id, i, method, target, seeds, params)
+    result = service.explain(model_id, i, method, target=target, **params)
+    _, _, norm, _ = service._request(model_id, i, method, result.target, params)
+    key = result_key(service._hash(tm), service._sample_key(tm, i), f"quality-{kind}:{method}",
+                     {**norm, **q}) + f":{result.target}"
+    if kind == "scores":
+        return _cached(service, key, lambda: quality_report(
+            tm.explained, tm.data, tm.head.link, _quantity(tm), tm.data.X[i], result.attribution, result.target,
+            method, norm, q))
+    return _cached(service, key, lambda: randomisation(
+        tm.explained, tm.data.X[i], result.target, _explainer(tm, i, method, norm, result.target), method,
+        original=result.attribution, seed=q["seed"]))
+
+
+def _explainer(tm, i: int, method: str, params: dict, target: int):
+    run_method = RUNNERS[method]
+    return lambda module: run_method(module, tm.data, tm.data.X[i], target, params).attribution
+
+
+def _stability(service, model_id, i, method, target, seeds, params):
+    if method not in STOCHASTIC:
+        raise ParameterError(f"{METHODS[method].title} gives the same map every time: stability applies to "
+                             f"{', '.join(METHODS[m].title for m in STOCHASTIC)}")
+    k = int(np.clip(seeds if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else -1,
+                    -1, MAX_SEEDS))
+    if k < 2:
+        raise ParameterError(f"seeds must be a whole number between 2 and {MAX_SEEDS}, got {seeds!r}")
+    params = {n: v for n, v in params.items() if n != "seed"}
+    results = [service.explain(model_id, i, method, target=target, seed=s, **params) for s in range(k)]
+    return stability_of(method, results[0].target, range(k), results)
+
+
+def _table(service, model_id: str, i: int, target: int, q: dict) -> MethodTable:
+    tm = service._model(model_id)
+    start = time.perf_counter()
+    rows = []
+    for m in table_methods(service, model_id):
+        result = service.explain(model_id, i, m, target=target)
+        norm = normalise_params(m, {}, tm.data.kind, tm.module, tm.data.input_shape)
+        rep = run(service, "scores", model_id, i, m, target, q)
+        rows.append(method_scores(tm, i, m, norm, target, q, result.attribution, rep))
+    return MethodTable(int(target), _quantity(tm), tuple(rows), best_of(rows), time.perf_counter() - start)
+
+
+def method_scores(tm, i: int, method: str, params: dict, target: int, q: dict, attribution, report=None
+                  ) -> MethodScores:
+    """One row of the which-method table (tm: anything with explained, data, head)."""
+    if report is None:
+        report = quality_report(tm.explained, tm.data, tm.head.link, _quantity(tm), tm.data.X[i], attribution,
+                                target, method, params, q)
+    san = randomisation(tm.explained, tm.data.X[i], target, _explainer(tm, i, method, params, target), method,
+                        original=attribution, seed=q["seed"], full_only=True)
+    return MethodScores(method, report.curves.deletion_auc, report.curves.insertion_auc, report.infidelity,
+                        report.sensitivity, san.final, san.flagged)
