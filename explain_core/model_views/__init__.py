@@ -16,6 +16,7 @@ from . import units  # noqa: E402,F401  (issue 9: unit contributions and what ea
 from . import architecture  # noqa: E402,F401  (issue 9: the model's graph)
 from . import errors  # noqa: E402,F401  (issue 9: errors and bias)
 from . import pruning_views  # noqa: E402,F401  (issue 9: the pruning what-if)
+from . import pruning_curve  # noqa: E402,F401  (issue 9: accuracy against the fraction pruned)
 from ..robustness import model_view as _robustness  # noqa: E402,F401  (issue 10: robustness curve)
 from . import layer_stats  # noqa: E402,F401  (issue 9: weights, activations and gradients per layer, now)
 from . import training_history  # noqa: E402,F401  (issue 9: training history)
