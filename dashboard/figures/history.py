@@ -79,10 +79,12 @@ def _heights(counts: np.ndarray, log: bool) -> np.ndarray:
     return c / top if top > 0 else c
 
 
-def ridgeline_figure(series, epochs, log: bool = False) -> go.Figure:
-    """One curve per epoch on shared bin edges, offset upwards from the last epoch (in front,
-    at the bottom) to the first (at the back, on top), coloured by epoch."""
+def ridgeline_figure(series, epochs, log: bool = False, total: int | None = None) -> go.Figure:
+    """One curve per recorded epoch (`epochs`, one per row of the series' counts) on shared
+    bin edges, offset upwards from the last epoch (in front, at the bottom) to the first (at
+    the back, on top), coloured by epoch. total: how many epochs training ran."""
     n_epochs = len(series.counts)
+    total = total or n_epochs
     keep = np.unique(np.round(np.linspace(0, n_epochs - 1, min(MAX_RIDGES, n_epochs))).astype(int))
     edges = np.asarray(series.edges, np.float64)
     centres = (edges[:-1] + edges[1:]) / 2
@@ -107,7 +109,7 @@ def ridgeline_figure(series, epochs, log: bool = False) -> go.Figure:
     step = max(1, len(ticks) // 12)
     shown = ticks[::-1][::step]
     beyond = float((np.asarray(series.beyond) / np.maximum(np.asarray(series.counts).sum(1), 1)).max())
-    sub = (f"{len(keep)} of {n_epochs} epochs · front: the last epoch · {len(edges) - 1} bins over "
+    sub = (f"{len(keep)} of {total} epochs · front: the last epoch · {len(edges) - 1} bins over "
            f"[{edges[0]:.3g}, {edges[-1]:.3g}], the same every epoch"
            + (f" · values beyond them (at most {beyond:.1%} of an epoch's) are counted in the end bins"
               if beyond > 0 else "") + (" · heights: log(1 + count)" if log else ""))

@@ -66,7 +66,8 @@ def render(service, model_id: str, layer=None, kind=None, log: bool = False):
         return out + [alert("This model has no layer Glimpse can show histograms of.", "info")], layers, None, \
             kinds, None
     if view.recorded:
-        out += [graph(ridgeline_figure(series, h.epochs, log), id=ids.TRAIN_RIDGES),
+        epochs = h.epochs if series.epochs is None else series.epochs
+        out += [graph(ridgeline_figure(series, epochs, log, len(h.epochs)), id=ids.TRAIN_RIDGES),
                 _caption(f"One curve per epoch, the last in front: how the layer's {KIND_WORDS[series.kind]} "
                          f"moved while it trained. Activations and gradients are taken on the same "
                          f"{h.fixed_rows} held-out rows every epoch; gradients are of the training loss "

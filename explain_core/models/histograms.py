@@ -19,6 +19,7 @@ import torch
 BINS = 40
 FINE = 1024
 ROBUST = (0.005, 0.995)
+SMALL = 100_000          # values up to which uniform_counts bins inline
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,19 @@ def values(t) -> np.ndarray:
 
 
 def uniform_counts(v: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
-    """Counts of v (every value within [lo, hi]) over `bins` equal bins: numpy's histogram
-    (faster here than torch.histc, which waits on its thread pool when the machine is busy)."""
-    return np.histogram(v, bins=bins, range=(lo, hi))[0].astype(np.int64)
+    """Counts of v (every value within [lo, hi]) over `bins` equal bins, as numpy's histogram
+    counts them. Small arrays (a layer's weights every epoch) take numpy's own algorithm
+    inline, without its ~0.1 ms of checks per call; large ones numpy's histogram (faster
+    than torch.histc here, which waits on its thread pool when the machine is busy)."""
+    if v.size > SMALL:
+        return np.histogram(v, bins=bins, range=(lo, hi))[0].astype(np.int64)
+    x = v                                                     # float32, as numpy bins float32 values
+    edges = np.linspace(lo, hi, bins + 1, dtype=x.dtype)
+    idx = (((x - lo) / (hi - lo)) * bins).astype(np.int64)
+    np.clip(idx, 0, bins - 1, out=idx)
+    idx[x < edges[idx]] -= 1                                  # numpy's correction at the edges
+    idx[(x >= edges[idx + 1]) & (idx != bins - 1)] += 1
+    return np.bincount(idx, minlength=bins).astype(np.int64)
 
 
 def fine_histogram(t: torch.Tensor, bins: int = FINE) -> FineHistogram:

@@ -5,7 +5,10 @@ on_epoch hook of training.train) and stored beside the weights (store_history.py
 
 Training itself is untouched: the recorder runs in eval mode, takes gradients with
 torch.autograd.grad (the parameters' .grad stays as the optimiser left it) and draws no
-random numbers, so the trained weights are the same with or without it.
+random numbers, so the trained weights are the same with or without it. What it costs is
+kept small: the curves every epoch, the histograms at up to HISTOGRAM_EPOCHS epochs, and a
+large layer's activations from an even sample of ACTIVATION_VALUES of its values
+(python -m bench.history_overhead measures it).
 """
 from __future__ import annotations
 
@@ -22,7 +25,10 @@ from .training import TrainProgress, _loss, predict_logits
 
 HISTORY_VERSION = 1      # part of the zoo's store key: a store without histories retrains
 FIXED_ROWS = 256         # the held-out batch activations and gradients are recorded on
-TRAIN_ROWS = 1000        # training rows scored at each epoch's end (evenly spread, fixed)
+TRAIN_ROWS = 500         # training rows scored at each epoch's end (evenly spread, fixed): 500 keep the
+                         # CNN's overhead down (a forward of 1,000 digits costs 1/6 of an epoch)
+HISTOGRAM_EPOCHS = 30    # histograms at up to this many epochs, evenly spread (first and last kept)
+ACTIVATION_VALUES = 1 << 18   # a layer's activations beyond this many: an even 1-in-k sample of them
 KINDS = ("weights", "activations", "gradients")
 
 
@@ -36,6 +42,7 @@ class LayerSeries:
     beyond: np.ndarray      # (epochs,): values beyond the edges (counted in the end bins)
     lo: np.ndarray          # (epochs,): the true smallest value
     hi: np.ndarray          # (epochs,): the true largest value
+    epochs: np.ndarray | None = None   # (epochs,): which epochs the rows are (None: every epoch)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,20 @@ def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(n, m) for n, m in named_layers(model) if not is_layer(m, nn.Flatten)]
 
 
+def histogram_epochs(total: int, most: int = HISTOGRAM_EPOCHS) -> set[int]:
+    """The epochs (1..total) whose histograms are recorded: all up to `most`, else `most`
+    evenly spread with the first and the last. The curves are recorded every epoch."""
+    return {int(e) for e in np.round(np.linspace(1, total, min(total, most)))}
+
+
+def even_sample(t: torch.Tensor, most: int = ACTIVATION_VALUES) -> torch.Tensor:
+    """Every value of t, or every k-th (k = ceil(size / most)): the same values each epoch,
+    spread over every row and position of the batch."""
+    flat = t.reshape(-1)
+    step = -(-flat.numel() // most)
+    return flat if step <= 1 else flat[::step]
+
+
 def regression_scores(pred: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(MAE, R²) as scikit-learn computes them."""
     pred, y = np.asarray(pred, np.float64).reshape(-1), np.asarray(y, np.float64).reshape(-1)
@@ -90,6 +111,7 @@ class HistoryRecorder:
                       torch.as_tensor(np.asarray(y_test[:FIXED_ROWS], dtype=y_dtype)))
         self.rows: list[dict] = []
         self.fines: dict[tuple[str, str], list[FineHistogram]] = {}
+        self.histogram_epochs: list[int] = []
         self.seconds = 0.0
         self.layers: tuple[tuple[str, str], ...] = ()
 
@@ -103,8 +125,10 @@ class HistoryRecorder:
             for name, (X, y) in self.sets.items():
                 row.update(self._scores(model, X, y, name))
             self.rows.append(row)
-            for (layer, kind), fine in self._snapshot(model).items():
-                self.fines.setdefault((layer, kind), []).append(fine)
+            if progress.epoch in histogram_epochs(progress.epochs):
+                self.histogram_epochs.append(progress.epoch)
+                for (layer, kind), fine in self._snapshot(model).items():
+                    self.fines.setdefault((layer, kind), []).append(fine)
         finally:
             model.train(was_training)
         self.seconds += time.perf_counter() - start
@@ -147,7 +171,7 @@ class HistoryRecorder:
                 out[(name, "gradients")] = fine_histogram(g)
         for name, a in acts.items():
             if isinstance(a, torch.Tensor):
-                out[(name, "activations")] = fine_histogram(a)
+                out[(name, "activations")] = fine_histogram(even_sample(a))
         return out
 
     def history(self, weights_hash: str = "") -> TrainingHistory:
@@ -157,11 +181,11 @@ class HistoryRecorder:
         series = []
         for (layer, kind), fines in sorted(self.fines.items(), key=lambda kv: (order.get(kv[0][0], 1e9),
                                                                                    KINDS.index(kv[0][1]))):
-            if len(fines) != len(self.rows):
-                continue    # a layer not seen at every epoch: nothing to line up
+            if len(fines) != len(self.histogram_epochs):
+                continue    # a layer not seen at every recorded epoch: nothing to line up
             edges, counts, beyond = shared_histograms(fines)
             series.append(LayerSeries(layer, kind, edges, counts, beyond, np.array([f.lo for f in fines]),
-                                      np.array([f.hi for f in fines])))
+                                      np.array([f.hi for f in fines]), np.array(self.histogram_epochs, np.int64)))
         task = "regression" if self.loss == "mse" else "classification"
         return TrainingHistory(np.array([r["epoch"] for r in self.rows], np.int64), metrics, tuple(series), task,
                                weights_hash, len(self.fixed[0]), len(self.sets["train"][0]), self.seconds,

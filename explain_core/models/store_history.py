@@ -23,6 +23,7 @@ def save_history(folder: Path, h: TrainingHistory) -> None:
     arrays.update({f"metric_{i}": v for i, v in enumerate(h.metrics.values())})
     for i, s in enumerate(h.series):
         arrays.update({f"series_{i}_{a}": getattr(s, a) for a in ARRAYS})
+        arrays[f"series_{i}_epochs"] = h.epochs if s.epochs is None else s.epochs
     meta = {"version": HISTORY_VERSION, "metrics": list(h.metrics), "series": [[s.layer, s.kind] for s in h.series],
             "task": h.task, "weights_hash": h.weights_hash, "fixed_rows": h.fixed_rows, "train_rows": h.train_rows,
             "record_seconds": h.record_seconds, "layers": [list(v) for v in h.layers]}
@@ -40,9 +41,10 @@ def load_history(folder: Path) -> TrainingHistory | None:
         meta = json.loads((folder / "history.json").read_text())
         with np.load(folder / "history.npz", allow_pickle=False) as z:
             metrics = {k: z[f"metric_{i}"] for i, k in enumerate(meta["metrics"])}
-            series = tuple(LayerSeries(layer, kind, *(z[f"series_{i}_{a}"] for a in ARRAYS))
-                           for i, (layer, kind) in enumerate(meta["series"]))
             epochs = z["epochs"]
+            series = tuple(LayerSeries(layer, kind, *(z[f"series_{i}_{a}"] for a in ARRAYS),
+                                       z[f"series_{i}_epochs"] if f"series_{i}_epochs" in z.files else epochs)
+                           for i, (layer, kind) in enumerate(meta["series"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as e:

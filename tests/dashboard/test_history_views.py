@@ -50,7 +50,7 @@ def test_a_ridgeline_has_one_curve_per_epoch_on_the_shared_edges():
     h = _recorded(5)
     s = h.of("0", "weights")
     fig = ridgeline_figure(s, h.epochs)
-    assert [t.name for t in fig.data] == [f"epoch {e}" for e in range(1, 6)]
+    assert [t.name for t in fig.data] == [f"epoch {e}" for e in range(1, 6)] and list(s.epochs) == [1, 2, 3, 4, 5]
     for t, counts in zip(fig.data, s.counts):
         assert np.asarray(t.customdata)[1:-1, 2].sum() == counts.sum() == 32
         assert t.x[0] == s.edges[0] and t.x[-1] == s.edges[-1]
@@ -58,12 +58,14 @@ def test_a_ridgeline_has_one_curve_per_epoch_on_the_shared_edges():
     assert min(fig.data[-1].y) == 0 and min(fig.data[0].y) == 4
 
 
-def test_a_long_history_draws_at_most_max_ridges_keeping_first_and_last():
+def test_a_long_history_has_histograms_at_30_epochs_keeping_first_and_last():
     h = _recorded(45)
-    fig = ridgeline_figure(h.of("1", "activations"), h.epochs, log=True)
+    s = h.of("1", "activations")
+    assert len(h.epochs) == 45 and len(s.epochs) == len(s.counts) == MAX_RIDGES
+    fig = ridgeline_figure(s, s.epochs, log=True, total=45)
     names = [t.name for t in fig.data]
     assert len(names) == MAX_RIDGES and names[0] == "epoch 1" and names[-1] == "epoch 45"
-    assert "log" in fig.layout.title.subtitle.text
+    assert "30 of 45 epochs" in fig.layout.title.subtitle.text and "log" in fig.layout.title.subtitle.text
 
 
 # --------------------------------------------------------------------- tabs on a service
