@@ -1,0 +1,148 @@
+"""Share and what-if in Chromium at 1366×768: a stroke drawn on the canvas changes the
+prediction and the map; an edited table value changes them; presentation mode steps to
+the next sample with →; Export report downloads a file naming the model's hash.
+
+GLIMPSE_SHOTS=<folder> keeps the screenshots (docs/screenshots/ takes them from there)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import ids
+from dashboard.tabs import whatif as whatif_tab
+from dashboard.whatif import WHATIF_FEATURE
+from tests.e2e.helpers import shoot
+
+MAP_DATA_JS = """
+var g = document.querySelector('#whatif-map .js-plotly-plot, #whatif-map.js-plotly-plot');
+if (!g || !g.data) return null;
+return JSON.stringify(g.data.map(function (t) { return [t.z, t.x, t.y, t.source]; })).length + ':' +
+       JSON.stringify(g.data.map(function (t) { return [t.z, t.x, t.source]; })).slice(0, 4000);
+"""
+
+
+def prediction(page) -> str:
+    return page.text("whatif-prediction")
+
+
+def map_data(page):
+    return page.js(MAP_DATA_JS)
+
+
+def store(page):
+    return page.js("var s = document.getElementById(arguments[0]); return s ? null : null;", ids.WHATIF_INPUT)
+
+
+def test_a_stroke_on_the_canvas_changes_the_prediction_and_the_map(glimpse):
+    page = glimpse
+    page.open(f"?model=mnist-cnn&sample=3&tab={ids.TAB_WHATIF}")
+    page.until(lambda: "for the edited sample" in prediction(page), 60, "the what-if prediction")
+    first, first_map = prediction(page), page.until(lambda: map_data(page), 30, "the map")
+    page.click("#whatif-clear")
+    page.until(lambda: map_data(page) != first_map, 30, "the map of the cleared canvas")
+    cleared, cleared_map = prediction(page), map_data(page)
+    canvas = page.driver.find_element(By.ID, "whatif-canvas")
+    w = canvas.size["width"]
+    # a vertical stroke down the middle: a "1"
+    ActionChains(page.driver).move_to_element_with_offset(canvas, 0, int(-0.32 * w)).click_and_hold() \
+        .move_by_offset(2, int(0.2 * w)).move_by_offset(-2, int(0.2 * w)).move_by_offset(0, int(0.22 * w)) \
+        .release().perform()
+    released = time.monotonic()
+    page.until(lambda: map_data(page) != cleared_map, 30, "the map of the drawn digit")
+    page.until(lambda: prediction(page) != cleared or "1 (" in prediction(page), 10, "the new prediction")
+    took = time.monotonic() - released
+    drawn = prediction(page)
+    assert "The model says 1 (" in drawn, drawn
+    assert first != drawn or "1 (" in first
+    page.idle()
+    shoot(page, "whatif-draw")
+    print(f"stroke released -> prediction shown: {took:.2f}s")
+    # Undo brings the empty canvas back
+    page.click("#whatif-undo")
+    page.until(lambda: prediction(page) == cleared, 30, "the cleared canvas's prediction again")
+    page.assert_clean()
+
+
+def feature_input(page, j: int):
+    sel = f"input[id='{json.dumps({'index': j, 'type': WHATIF_FEATURE}, separators=(',', ':'))}']"
+    return page.driver.find_element(By.CSS_SELECTOR, sel)
+
+
+def test_an_edited_table_value_changes_the_prediction_and_the_explanation(glimpse):
+    page, service = glimpse, glimpse.service
+    info = service.model_info("breast-cancer-mlp")
+    t = service.samples("breast-cancer-mlp")
+    import numpy as np
+    benign = int(np.flatnonzero((t.predictions == 1) & t.is_test)[0])
+    page.open(f"?model=breast-cancer-mlp&sample={benign}&tab={ids.TAB_WHATIF}")
+    page.until(lambda: "for the edited sample" in prediction(page), 60, "the what-if prediction")
+    assert "benign" in prediction(page)
+    before = page.until(lambda: map_data(page), 30, "the map")
+    table = page.text("out-" + ids.TAB_WHATIF)
+    assert "Seen in the data" in table and info.feature_names[0] in table
+    from explain_core.inputs import observed_range
+    lo, hi = observed_range(service.dataset_for("breast-cancer-mlp"))
+    for j, name in enumerate(info.feature_names):
+        if name.startswith("worst") or name.startswith("mean"):
+            el = feature_input(page, j)
+            page.js("arguments[0].scrollIntoView({block: 'center'});", el)
+            el.send_keys(Keys.CONTROL, "a")
+            el.send_keys(f"{hi[j]:.6g}")
+    page.until(lambda: "malignant" in prediction(page), 30, "the prediction to turn malignant")
+    page.until(lambda: map_data(page) != before, 30, "the explanation of the edited row")
+    # an empty field asks for a number, never a traceback
+    el = feature_input(page, 0)
+    el.send_keys(Keys.CONTROL, "a")
+    el.send_keys(Keys.BACKSPACE)
+    page.until(lambda: "Type a number" in page.text("out-" + ids.TAB_WHATIF), 20, "the request for a number")
+    el.send_keys(f"{hi[0]:.6g}")
+    page.until(lambda: "malignant" in prediction(page), 30, "the prediction again")
+    page.idle()
+    page.js("document.querySelector('.whatif-edit').scrollTop = 0; window.scrollTo(0, 0);")
+    shoot(page, "whatif-table")
+    page.assert_clean()
+
+
+def test_presentation_mode_steps_through_the_linked_samples(glimpse):
+    page = glimpse
+    page.open("?model=mnist-cnn&sample=3&tab=gradients&present=1&samples=3,17,42")
+    page.until(lambda: page.js("return document.body.classList.contains('presenting')"), 20, "presentation mode")
+    out = ids.output(ids.TAB_GRADIENTS)
+    page.wait_figures(out, timeout=60)
+    page.idle()
+    assert page.sample_id() == 3 and "1 of 3" in page.text(ids.PRESENT_BADGE)
+    assert not page.js("return document.querySelector('.browser').offsetParent !== null")   # the browser is hidden
+    before = json.dumps(page.figures(out))
+    ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT).perform()
+    page.until(lambda: page.sample_id() == 17, 20, "sample 17")
+    page.until(lambda: json.dumps(page.figures(out)) != before, 30, "the next sample's map")
+    assert "2 of 3" in page.text(ids.PRESENT_BADGE)
+    page.idle()
+    shoot(page, "presentation")
+    ActionChains(page.driver).send_keys(Keys.ARROW_LEFT).perform()
+    page.until(lambda: page.sample_id() == 3, 20, "back to sample 3")
+    ActionChains(page.driver).send_keys(Keys.ESCAPE).perform()
+    page.until(lambda: not page.js("return document.body.classList.contains('presenting')"), 10, "Esc leaves")
+    page.assert_clean()
+
+
+def test_export_report_downloads_the_view_and_copy_link_copies_the_address(glimpse, tmp_path):
+    page, service = glimpse, glimpse.service
+    page.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    page.open("?model=wine-mlp&sample=5&tab=gradients")
+    page.wait_figures(ids.output(ids.TAB_GRADIENTS), timeout=60)
+    page.click(f"#{ids.SHARE_REPORT}")
+    page.until(lambda: "Report saved" in page.text(ids.SHARE_STATUS), 60, "the report")
+    path = page.until(lambda: next(iter(tmp_path.glob("glimpse-*.html")), None), 30, "the downloaded file")
+    text = path.read_text(encoding="utf-8")
+    assert service.model_info("wine-mlp").hash in text and "n_steps" in text and "Plotly.newPlot" in text
+    page.click(f"#{ids.SHARE_COPY}")
+    page.until(lambda: "copied" in page.text(ids.SHARE_STATUS) or "model=wine-mlp" in page.text(ids.SHARE_STATUS),
+               10, "the copy link's answer")
+    assert whatif_tab.LABEL
+    page.assert_clean()
