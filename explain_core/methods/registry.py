@@ -115,11 +115,25 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
         Param("seed", int, 0, 0, 2**31 - 1),
     )),
     MethodSpec("tree", "Distilled decision tree", (Param("max_depth", int, 4, 1, 12),), needs_target=False),
+    MethodSpec("kernel_shap", "KernelSHAP", (
+        Param("n_samples", int, 1000, 10, 20000),
+        Param("baseline", str, "mean", choices=("zero", "mean", "channel_mean"), image_default="zero"),
+        Param("segmentation", str, "grid", choices=("grid", "slic")),
+        Param("patch", int, 4, 2, 14),
+        Param("seed", int, 0, 0, 2**31 - 1),
+    )),
+    MethodSpec("gradient_shap", "GradientSHAP (expected gradients)", (
+        Param("n_samples", int, 50, 1, 2000),
+        Param("noise_level", float, 0.0, 0.0, 1.0),
+        Param("seed", int, 0, 0, 2**31 - 1),
+    )),
 )}
 
 INTROSPECTIVE = ("activations", "weights", "gradcam")  # need hooks or named layers
-GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion")
-IMAGE_ONLY = {("lime", "segmentation"), ("lime", "patch")}
+GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion",
+                    "gradient_shap")
+IMAGE_ONLY = {("lime", "segmentation"), ("lime", "patch"), ("kernel_shap", "segmentation"), ("kernel_shap", "patch")}
+BACKGROUND_ROWS = 1000  # training rows GradientSHAP draws its baselines from, at most
 STATS_ROWS = 10_000     # training rows LIME's feature scales are taken from, at most
 COLOUR_ONLY = {("smoothgrad", "noise_scale")}      # a choice only where channels differ
 PER_CHANNEL_CHOICES = ("channel_mean",)   # choices that need image channels (IG's baseline)
@@ -137,7 +151,7 @@ def fitted_param(method: str, p: Param, input_shape: tuple[int, ...] | None) -> 
     size = max(2, round(side / PATCH_FRACTION))
     if method == "occlusion" and p.name in ("window", "stride"):
         return replace(p, image_default=size if p.name == "window" else max(1, size // 2), hi=side)
-    if method == "lime" and p.name == "patch":
+    if method in ("lime", "kernel_shap") and p.name == "patch":
         return replace(p, image_default=min(size, max(2, side // 2)), hi=max(2, side // 2))
     return p
 
@@ -250,8 +264,27 @@ def _run_lime(module, data, x, target, p):
                        link=link).attribute(x, target=target)
 
 
+def _run_kernel_shap(module, data, x, target, p):
+    from .kernel_shap import KernelShap
+    extra = dict(segmentation=p["segmentation"], patch=p["patch"]) if data.kind == "image" else {}
+    result = KernelShap(module, n_samples=p["n_samples"], seed=p["seed"], baseline=_baseline(data, p["baseline"]),
+                        **extra).attribute(x, target=target)
+    return replace(result, params={**result.params, "baseline": p["baseline"]})   # its name, not 'array'
+
+
+def _run_gradient_shap(module, data, x, target, p):
+    """Baselines: a fixed draw of at most BACKGROUND_ROWS training rows; noise σ relative to
+    the sample's value range, as SmoothGrad's."""
+    from .gradient_shap import GradientShap
+    xs = np.asarray(x, dtype=np.float32)
+    stdev = p["noise_level"] * float(xs.max() - xs.min())
+    return GradientShap(module, data.X[data.subsample("train", BACKGROUND_ROWS)], n_samples=p["n_samples"],
+                        stdev=stdev, seed=p["seed"]).attribute(x, target=target)
+
+
 RUNNERS: dict[str, Callable] = {
     "activations": _run_activations, "weights": _run_weights, "saliency": _run_saliency,
     "gradient_x_input": _run_gxi, "integrated_gradients": _run_ig, "smoothgrad": _run_smoothgrad,
     "gradcam": _run_gradcam, "occlusion": _run_occlusion, "lime": _run_lime,
+    "kernel_shap": _run_kernel_shap, "gradient_shap": _run_gradient_shap,
 }

@@ -18,10 +18,12 @@ RGB, SMALL = "shortcut-cnn", "digits-8x8-cnn"
 EXPECTED = {
     RGB: {ids.TAB_ACTIVATIONS: "conv1 — 16 feature maps (28×28)", ids.TAB_WEIGHTS: "conv1 — 16×3 kernels",
           ids.TAB_GRADIENTS: "left: the input", ids.TAB_LIME: "weight of each of 49 segments",
-          ids.TAB_TREE: "Distilled tree"},
+          ids.TAB_TREE: "Distilled tree", ids.TAB_SHAP: "Shapley value of each of 49 segments",
+          ids.TAB_UNITS: "Unit contributions to class"},
     SMALL: {ids.TAB_ACTIVATIONS: "conv1 — 16 feature maps (8×8)", ids.TAB_WEIGHTS: "conv1 — 16 filters (3×3)",
             ids.TAB_GRADIENTS: "shown over the image", ids.TAB_LIME: "weight of each of 16 segments",
-            ids.TAB_TREE: "Distilled tree"},
+            ids.TAB_TREE: "Distilled tree", ids.TAB_SHAP: "Shapley value of each of 16 segments",
+            ids.TAB_UNITS: "Unit contributions to class"},
 }
 
 
