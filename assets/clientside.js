@@ -18,7 +18,7 @@
   }
 
   /* the deep link of a view; dashboard/urls.py format_search writes the same */
-  function address(state, tab, method, compare) {
+  function address(state, tab, method, compare, extras) {
     var q = new URLSearchParams();
     q.set('model', state.model);
     q.set('sample', String(state.sample));
@@ -27,6 +27,8 @@
       if (method) q.set('method', method);
       if (compare && compare !== 'none') q.set('compare', compare);
     }
+    // the rest of the view: the explained class, the tab's controls (assets/link.js `extras`)
+    Object.keys(extras || {}).forEach(function (k) { q.set(k, extras[k]); });
     return '?' + q.toString();
   }
 
@@ -115,10 +117,10 @@
     /* what else follows from the selection: the address (deep link), and on a new
        selection the ring over its thumbnail when the page shows it, else a request to the
        server's browser for the page that does (FOLLOW). Outputs: search, follow, ring. */
-    sync: function (state, tab, method, compare, search, applied, shown) {
+    sync: function (state, tab, method, compare, extras, search, applied, shown) {
       var nu = dc.no_update;
       if (!state) return [nu, nu, nu];
-      var url = applied ? address(state, tab, method, compare) : search;
+      var url = applied ? address(state, tab, method, compare, extras) : search;
       var follow = nu, ringStyle = nu;
       if (fired('view-state.data')) {
         var at = (shown && shown.model === state.model && shown.kind === 'image') ?

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import dash
 
-from . import callbacks, errors, precompute, security, server_status, timing, upload
+from . import (busy_words, callbacks, errors, link_state, precompute, security, server_status, share,
+               stale_messages, timing, upload)
 from .layout import TAB_MODULES, layout
 from .samples import Thumbnails
 from .startup import Startup
@@ -65,6 +66,10 @@ def create_app(service, background_manager=None, start: bool = True, server_timi
     else:
         jobs = precompute.PrecomputeJobs(service)
     precompute.register_callbacks(app, service, jobs)
+    link_state.register_callbacks(app, service)     # the address carries every control of the view
+    busy_words.register_callbacks(app)              # spinners say what they compute
+    stale_messages.register_callbacks(app)          # upload messages go when they stop being true
+    share.register_callbacks(app, service)      # export, copy link, presentation mode
 
     @app.server.before_request
     def _ensure_started():   # a worker forked by a server starts its own loader if needed

@@ -213,8 +213,8 @@ def register_callbacks(app, service, startup, thumbs):
     app.clientside_callback(clientside("sync"), Output(ids.URL, "search"), Output(ids.FOLLOW, "data"),
                             Output(ids.THUMB_RING, "style"),
                             Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
-                            Input(ids.METHOD_B, "value"), State(ids.URL, "search"), State(ids.URL_APPLIED, "data"),
-                            State(ids.BROWSER_SHOWN, "data"))
+                            Input(ids.METHOD_B, "value"), Input(ids.LINK_EXTRAS, "data"), State(ids.URL, "search"),
+                            State(ids.URL_APPLIED, "data"), State(ids.BROWSER_SHOWN, "data"))
 
     @app.callback(Output(ids.MODEL_CARD, "children"),
                   Output(ids.TARGET, "options"), Output(ids.TARGET, "value"),

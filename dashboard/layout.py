@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from . import ids, precompute, sample_info, samples, server_status, upload
 from .components import progress_bar
-from . import share
+from . import link_state, share
 from .tabs import activations, gradients, lime, tree, weights, whatif
 from .tabs import shap as shap_tab, units as units_tab
 from .tabs import layers as layers_tab, training as training_tab
@@ -113,6 +113,7 @@ def layout(notices=()):
         dcc.Store(id=ids.MODEL),
         dcc.Store(id=ids.URL_APPLIED, data=False),
         dcc.Store(id=ids.READY, data=False),
+        *link_state.stores(),
         header(),
         html.Div(id=ids.PAGE_MESSAGE, className="page-message", **{"aria-live": "polite"}),
         *startup_notices(notices),
@@ -121,7 +122,8 @@ def layout(notices=()):
             upload.layout(),
             precompute.layout(),
             html.Div(className="body", children=[
-                html.Aside([samples.layout(), sample_info.layout()], className="sidebar"),
+                # the selected sample first: it shows without scrolling, above the browser
+                html.Aside([sample_info.layout(), samples.layout()], className="sidebar"),
                 tabs(),
             ]),
         ]),

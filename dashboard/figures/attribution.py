@@ -1,6 +1,8 @@
 """An attribution map: over the image (grey or RGB, any size), ranked signed bars for tables."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -29,7 +31,9 @@ def attribution_figure(result, feature_names: tuple = (), title: str | None = No
     inputs = np.asarray(result.inputs, dtype=np.float32)
     params = dict(getattr(result, "params", {}) or {})
     scale = MAGNITUDE if magnitude_only(result.method, params) else DIVERGING
-    key = [colour_reading(result.method, params, a, score, bars=a.ndim < 2), unit(result.method, params, score)]
+    # wrapped: side by side a figure is half as wide, and plotly does not wrap a subtitle
+    key = ["<br>".join(textwrap.wrap(line, 70)) for line in
+           (colour_reading(result.method, params, a, score, bars=a.ndim < 2), unit(result.method, params, score))]
     if a.ndim >= 2:
         notes = _notes(result)
         if per_channel and a.ndim == 3 and a.shape[0] > 1:
@@ -189,7 +193,7 @@ def bar_attribution_figure(a: np.ndarray, values: np.ndarray, names, heading: st
                               + ("<br>feature value %{customdata:.4g}" if has_values else "") + "<extra></extra>")
     shown = (f"top {len(order)} of {len(a)} features" if len(a) > len(order) else f"all {len(a)} features")
     rank = "in the first map's order" if shared else "by |attribution|"
-    sub = "<br>".join([f"{shown} {rank}; each labelled with this row's value", *key, *notes])
+    sub = "<br>".join([f"{shown} {rank}, with this row's values", *key, *notes])
     return go.Figure([bars], layout(heading, sub, height=int(np.clip(130 + 24 * len(order), 260, 640)),
                                     yaxis=dict(autorange="reversed", type="category"),
                                     xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5)))
