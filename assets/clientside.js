@@ -50,22 +50,25 @@
     });
   }
 
+  function noteStyle(level) { return level === 'model' ? {display: 'none'} : {}; }
+
   dc.glimpse = {
     /* the level switch ('This sample' / 'The whole model') and the tab follow each other:
        a level chosen shows the tab last seen there (else its first), a tab chosen (a link,
        a click in a model view) shows its level. Outputs: level, tab, the tab row's class
-       (dashboard/layout.py: CSS shows one level's headers), the last tab per level. */
+       (dashboard/layout.py: CSS shows one level's headers), the last tab per level, and the
+       style of the note on what the per-sample tabs explain (hidden at the model level). */
     level: function (level, tab, tabLevels, lastTabs) {
       var nu = dc.no_update, last = Object.assign({}, lastTabs || {});
       if (dc.callback_context.triggered_id === 'page-level') {
         var next = last[level] || Object.keys(tabLevels).filter(function (t) { return tabLevels[t] === level; })[0];
-        if (!next) return [nu, nu, nu, nu];
+        if (!next) return [nu, nu, nu, nu, nu];
         last[level] = next;
-        return [nu, next === tab ? nu : next, 'level-' + level, last];
+        return [nu, next === tab ? nu : next, 'level-' + level, last, noteStyle(level)];
       }
       var at = tabLevels[tab] || 'sample';
       last[at] = tab;
-      return [at === level ? nu : at, nu, 'level-' + at, last];
+      return [at === level ? nu : at, nu, 'level-' + at, last, noteStyle(at)];
     },
 
     /* the one writer of the selection: a thumbnail or table click, or a selection the

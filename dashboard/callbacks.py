@@ -206,7 +206,7 @@ def register_callbacks(app, service, startup, thumbs):
     # The level switch and the tab follow each other (a link to a model view shows that level).
     app.clientside_callback(clientside("level"), Output(ids.LEVEL, "value"),
                             Output(ids.TABS, "value", allow_duplicate=True), Output(ids.TABS, "parent_className"),
-                            Output(ids.LEVEL_TABS, "data"),
+                            Output(ids.LEVEL_TABS, "data"), Output(ids.TARGET_NOTE, "style"),
                             Input(ids.LEVEL, "value"), Input(ids.TABS, "value"), State(ids.TAB_LEVELS, "data"),
                             State(ids.LEVEL_TABS, "data"), prevent_initial_call=True)
     # The address, and the ring over the selected thumbnail (or the page that shows it).
