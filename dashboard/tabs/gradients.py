@@ -54,7 +54,7 @@ def completeness_note(result, note_id=None):
     else:
         text += "."
     tech = f"f(input) − f(baseline) = {float(diff):.4f}; " if diff is not None else ""
-    tech += f"delta = Σ attributions − (f(input) − f(baseline)) = {result.delta:.2e}"
+    tech += f"delta = {result.delta:.2e} (Σ attributions − (f(input) − f(baseline)))"
     sid = {"id": note_id} if note_id else {}
     tid = {"id": f"{note_id}-tech"} if note_id else {}
     return html.Div(className="completeness", children=[

@@ -479,7 +479,7 @@ def test_a_new_sample_is_redrawn_in_place_when_only_figures_and_texts_change(ser
     b = gradients.render(service, "mnist-cnn", 2, ids.PREDICTED, "integrated_gradients", {})
     assert skeleton(a) == skeleton(b)
     updates = dict(in_place_updates(b))
-    assert set(updates) == {"map-a", "map-note-a"}
+    assert set(updates) == {"map-a", "map-note-a", "map-note-a-tech"}
     assert updates["map-a"]["figure"] is figures(b)[0] and "Completeness" in updates["map-note-a"]["children"]
     # another shape (a second pane, an error, a text without an id) is drawn anew
     two = gradients.render(service, "mnist-cnn", 1, ids.PREDICTED, "integrated_gradients", {}, "saliency", {})

@@ -19,7 +19,7 @@ from explain_core.methods.base import Attribution
 
 
 def subtitle(fig) -> str:
-    return fig.layout.title.subtitle.text
+    return fig.layout.title.subtitle.text.replace("<br>", " ")
 
 
 def legend_matches_signs(fig, values, absolute: bool) -> None:
@@ -29,7 +29,8 @@ def legend_matches_signs(fig, values, absolute: bool) -> None:
     pos, neg = signs(values)
     assert "unit:" in sub
     if absolute:
-        assert "blue" not in sub and "raises" not in sub and "no direction" in sub
+        assert "blue" not in sub and "raises" not in sub
+        assert "no direction" in sub or "positive evidence only" in sub
         return
     assert ("blue" in sub) == neg, sub
     assert ("red raises" in sub or "all red" in sub) == pos, sub

@@ -144,7 +144,8 @@ def test_each_tab_shows_its_figure(glimpse):
     figs = page.wait_figures(out, lambda f: f[0]["title"].startswith("Integrated gradients"))
     page.until(lambda: "Completeness: attributions sum to" in page.text(out), 10, "the completeness note")
     ig = service.explain(MODEL, sample, "integrated_gradients")
-    assert f"delta = {ig.delta:.2e}" in page.text(out)
+    # plain words first; the delta on the details line under them (issue 12)
+    assert f"delta = {ig.delta:.2e}" in page.js("return document.getElementById(arguments[0]).textContent", out)
     # printed once: not again, rounded otherwise, in the figure's subtitle
     assert "δ" not in figs[0]["subtitle"] and "completeness" not in figs[0]["subtitle"].lower()
     # saliency: no completeness check
@@ -153,7 +154,8 @@ def test_each_tab_shows_its_figure(glimpse):
     assert "Completeness" not in page.text(out)
     page.choose(ids.METHOD_A, "Integrated gradients")    # and back: the check is shown again
     page.wait_figures(out, lambda f: f[0]["title"].startswith("Integrated gradients"))
-    page.until(lambda: f"delta = {ig.delta:.2e}" in page.text(out), 10, "the completeness note again")
+    page.until(lambda: f"delta = {ig.delta:.2e}" in page.js("return document.getElementById(arguments[0]).textContent",
+                                                           out), 10, "the completeness note again")
     # Grad-CAM: its layer picker offers the conv layers; conv1 gives a 28x28 map
     page.choose(ids.METHOD_A, "Grad-CAM")
     figs = page.wait_figures(out, lambda f: f[0]["title"].startswith("Grad-CAM"))
