@@ -20,8 +20,8 @@ def fmt(v: float) -> str:
     return number(v)
 
 
-def minimal_note(result) -> html.P:
-    m = result.minimal
+def minimal_note(result, m=None) -> html.P:
+    m = m if m is not None else result.minimal
     if m is None:
         return note("The minimal ε was not searched.", className="robust-minimal")
     units = result.units
@@ -90,7 +90,8 @@ def counterfactual_block(cfs, info):
     out.append(html.Table([html.Thead(head), html.Tbody(rows)], className="robust-table", id="robust-cf-table"))
     fixed = ", ".join(cfs.feature_names[f] for f in cfs.fixed)
     out.append(note("Each value stays within what the training data holds for its feature"
-                    + (f"; left alone: {fixed}." if fixed else "; tick features below to keep them as they are.")))
+                    + (f"; left alone: {fixed}." if fixed else
+                       "; pick features under Keep fixed (above) to leave them as they are.")))
     return out
 
 
@@ -101,7 +102,7 @@ def _says(cfs, c, info) -> str:
     return f"{cfs.class_names[k]} ({100 * float(c.probabilities[k]):.0f}%)"
 
 
-def adversarial_block(service, model_id, sample_id, info, result, method):
+def adversarial_block(service, model_id, sample_id, info, result, minimal, method):
     """The attack's result: figures, the minimal ε, the maps before and after."""
     kids = []
     if info.kind == "image":
@@ -112,7 +113,7 @@ def adversarial_block(service, model_id, sample_id, info, result, method):
                             f"{result.params['eps']:.3g} standard deviations): the prediction {said}",
                             className="robust-head"))
         kids.append(adversarial_row_table(info, result))
-    kids += [minimal_note(result), graph(probabilities_figure(result, info.class_names), id="robust-proba")]
+    kids += [minimal_note(result, minimal), graph(probabilities_figure(result, info.class_names), id="robust-proba")]
     if method:
         kids.append(maps_side_by_side(service, model_id, sample_id, info, result, method))
     return kids

@@ -67,7 +67,7 @@ def probabilities_figure(result, class_names=()) -> go.Figure:
         ytitle = "predicted value"
     else:
         p0, p1 = np.asarray(result.probabilities_before), np.asarray(result.probabilities_after)
-        keep = np.argsort(-(p0 + p1))[:10]
+        keep = np.argsort(-np.maximum(p0, p1))[:5]
         keep = np.sort(keep)
         names = [class_name(class_names, int(c)) for c in keep]
         before, after, ytitle = p0[keep], p1[keep], "probability"
@@ -76,7 +76,9 @@ def probabilities_figure(result, class_names=()) -> go.Figure:
             go.Bar(name="after", x=names, y=after, marker_color=POSITIVE if result.reached else PRIMARY,
                    hovertemplate="%{x}: %{y:.3f} after<extra></extra>")]
     return go.Figure(bars, layout(
-        "Prediction before and after", "grey: the original input; coloured: the adversarial one", height=300,
+        "Prediction before and after", "grey: the original input; coloured: the adversarial one (the five "
+        "likeliest classes)" if result.task != "regression" else "grey: the original input; coloured: the adversarial "
+        "one", height=280,
         barmode="group", showlegend=True, legend=dict(orientation="h", x=1, xanchor="right", y=1.12),
         yaxis=dict(title=ytitle, range=[0, 1] if result.task != "regression" else None)))
 

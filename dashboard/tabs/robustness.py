@@ -7,7 +7,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from .. import ids, robustness_view as view_parts, validate
-from ..components import shows_errors
+from ..components import alert, shows_errors
 from . import panel, visible_view
 
 TAB = ids.TAB_ROBUST
@@ -35,8 +35,8 @@ def layout():
                                                       {"label": "L2", "value": "l2"}], "6em")], className="control"),
         html.Label(["ε", dcc.Input(id=EPS, type="number", min=0, step="any", debounce=True, placeholder="default",
                                    className="param-number")], className="param",
-                   title="Size of the change: pixel values (images) or standard deviations (tables). Empty: 0.1 "
-                         "pixel values / 0.5 std (L∞), 2 / 1 (L2)."),
+                   title="Size of the change: pixel values (images) or standard deviations (tables). Empty: the "
+                         "smallest ε that flips the prediction (searched from 0.1 pixel values / 0.5 std)."),
         html.Label(["Steps", dcc.Input(id=STEPS, type="number", min=1, max=500, step=1, value=20, debounce=True,
                                        className="param-number")], className="param", title="PGD's steps"),
         html.Label(["Aim", _dropdown(TOWARDS, AWAY, [{"label": "away from its prediction", "value": AWAY}], "13em")],
@@ -97,14 +97,20 @@ def render(service, model_id: str, sample_id: int, attack="pgd", norm="linf", ep
     method = validate.choice(method, (NO_MAP,) + view_parts.MAP_METHODS, "The map", optional=False)
     if method == "gradcam" and not info.conv_layers:
         method = "saliency"
+    if p.get("towards") is not None and service.sample(model_id, sample_id).prediction == p["towards"]:
+        return alert(f"The model already says {info.class_names[p['towards']]} for this sample: aim at another "
+                     "class, or away from its prediction.", "info")
     kids = []
     if info.kind == "tabular":
         names = validate.names(fixed or None, "The fixed features", list(info.feature_names))
         cfs = service.robustness(model_id, "counterfactuals", sample_id, fixed=names,
                                  **goal_for_counterfactuals(info, towards))
         kids += [html.H4("What would change it?", className="robust-head")] + view_parts.counterfactual_block(cfs, info)
-    result = service.robustness(model_id, "adversarial", sample_id, **p)
-    kids += view_parts.adversarial_block(service, model_id, sample_id, info, result,
+    result = found = service.robustness(model_id, "adversarial", sample_id, **p)
+    if "eps" not in p and found.minimal is not None and found.minimal.found and not found.reached:
+        # ε left empty: show the smallest example that flips it (at the minimal ε found)
+        result = service.robustness(model_id, "adversarial", sample_id, **p, eps=found.minimal.epsilon, minimal=False)
+    kids += view_parts.adversarial_block(service, model_id, sample_id, info, result, found.minimal,
                                          None if method == NO_MAP else method)
     return html.Div(kids, className="robust")
 

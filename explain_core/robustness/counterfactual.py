@@ -139,7 +139,8 @@ class Search:
                 if not len(k):
                     break
                 lo_t, hi_t = (fine[k[0] - 1] if k[0] else lo_t), fine[k[0]]
-            row[f] = self.x[f] + hi_t * (row[f] - self.x[f])
+            ends = sorted((float(self.x[f]), float(row[f])))     # float rounding must not leave the segment
+            row[f] = np.clip(self.x[f] + hi_t * (row[f] - self.x[f]), *ends)
         return row
 
 

@@ -23,6 +23,11 @@ def _choice(name, value, choices, default):
     return choice(name, value, choices, default)
 
 
+def _or(value, default):
+    from .requests import _or as or_default
+    return or_default(value, default)
+
+
 def curve_params(raw: dict, ctx) -> dict:
     known = ("attack", "norm", "eps_max", "points", "steps", "samples")
     bad = sorted(set(raw) - set(known))
@@ -34,9 +39,9 @@ def curve_params(raw: dict, ctx) -> dict:
     eps = raw.get("eps_max")
     return {"attack": attack, "norm": norm,
             "eps_max": EPS_MAX[ctx.data.kind, norm] if eps is None else check_param("eps_max", eps, 1e-6, 1e4),
-            "points": check_param("points", raw.get("points") or 7, 2, 41, int),
-            "steps": 1 if attack == "fgsm" else check_param("steps", raw.get("steps") or 10, 1, 100, int),
-            "samples": check_param("samples", raw.get("samples") or 1000, 10, 20_000, int)}
+            "points": check_param("points", _or(raw.get("points"), 7), 2, 41, int),
+            "steps": 1 if attack == "fgsm" else check_param("steps", _or(raw.get("steps"), 10), 1, 100, int),
+            "samples": check_param("samples", _or(raw.get("samples"), 1000), 10, 20_000, int)}
 
 
 def _curve(ctx, attack, norm, eps_max, points, steps, samples):

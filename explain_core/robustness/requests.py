@@ -69,10 +69,14 @@ def attack_params(raw: dict, tm) -> dict:
          "step_size": None if raw.get("step_size") is None or attack == "fgsm"
          else check_param("step_size", raw["step_size"], 1e-6, 1e4),
          "random_start": attack == "pgd" and _as_bool("random_start", raw.get("random_start") or False),
-         "seed": check_param("seed", raw.get("seed") or 0, 0, 2**31 - 1, int),
+         "seed": check_param("seed", _or(raw.get("seed"), 0), 0, 2**31 - 1, int),
          "minimal": _as_bool("minimal", True if raw.get("minimal") is None else raw["minimal"]),
          "tolerance": None if raw.get("tolerance") is None else check_param("tolerance", raw["tolerance"], 1e-6, 1e3)}
     return {**p, **_goal_params(raw, tm)}
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def _fixed(value, names) -> tuple[int, ...]:
@@ -97,8 +101,8 @@ def counterfactual_params(raw: dict, tm) -> dict:
         raise ParameterError("Counterfactuals are for table rows; for an image, see its adversarial example")
     _unknown(raw, COUNTERFACTUAL_KEYS, "counterfactuals")
     return {"fixed": _fixed(raw.get("fixed"), list(tm.data.feature_names)),
-            "n_alternatives": check_param("n_alternatives", raw.get("n_alternatives") or 4, 1, 10, int),
-            "max_features": check_param("max_features", raw.get("max_features") or 5, 1, 20, int),
+            "n_alternatives": check_param("n_alternatives", _or(raw.get("n_alternatives"), 4), 1, 10, int),
+            "max_features": check_param("max_features", _or(raw.get("max_features"), 5), 1, 20, int),
             **_goal_params(raw, tm)}
 
 

@@ -3,7 +3,6 @@ single-logit binary model and a regression, their figures, and bad inputs as mes
 import json
 
 import numpy as np
-import plotly.io as pio
 import pytest
 
 from dashboard import robustness_view
@@ -54,7 +53,9 @@ def test_figures_are_pure_and_say_what_they_show(service):
     r = service.robustness("mnist-cnn", "adversarial", 0, attack="fgsm", eps=0.1)
     fig = adversarial_image_figure(r, ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
     assert [t.name for t in fig.data] == ["original", "perturbation", "adversarial"]
-    assert f"×{amplification(np.asarray(r.perturbation)):.3g}" in json.dumps(pio.to_json(fig))
+    heads = [a.text for a in fig.layout.annotations]
+    assert f"perturbation ×{amplification(np.asarray(r.perturbation)):.3g}" in heads
+    assert heads[0].startswith("original: ") and heads[2].startswith("adversarial: ")
     p = probabilities_figure(r)
     assert [t.name for t in p.data] == ["before", "after"]
     np.testing.assert_allclose(p.data[0].y.sum() if len(p.data[0].y) == 10 else 1.0, 1.0, rtol=1e-5)
