@@ -96,10 +96,10 @@ def stability_part(stab, info) -> list:
                               className="quality-thumbs"))
     else:
         parts.append(graph(spread_figure(stab, info.feature_names), id="quality-spread"))
-    if stab.r2:
-        warning = fit_warning(float(np.mean(stab.r2)), info.kind == "image")
-        if warning:
-            parts.append(alert(warning, "warning"))
+    if stab.r2:      # a bad fit is said above the spread (fit_alerts); here how it varies
+        parts.append(note(f"Local fit (weighted R²) over the seeds: {min(stab.r2):.2f} to {max(stab.r2):.2f}"
+                          + (f", below {LOW_FIT} on average: the surrogate describes the model poorly here."
+                             if stab.low_fit else "."), className="quality-line"))
     return parts
 
 

@@ -25,8 +25,8 @@ def curves_figure(report, what: str = "the explained class") -> go.Figure:
                  f"most important first; removed features become the {c.replacement}", height=300,
                  xaxis=dict(title="% of the features removed / put back", range=[0, 100]),
                  yaxis=dict(title=unit), showlegend=True,
-                 legend=dict(orientation="h", x=0, y=-0.32, xanchor="left"))
-    lay["margin"] = dict(l=60, r=10, t=60, b=80)
+                 legend=dict(x=0.98, y=0.5, xanchor="right", yanchor="middle", bgcolor="rgba(255,255,255,0.85)"))
+    lay["margin"] = dict(l=60, r=10, t=60, b=40)
     return go.Figure(traces, lay)
 
 

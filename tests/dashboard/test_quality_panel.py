@@ -20,6 +20,8 @@ def service(settings):
 
 
 def text_of(component) -> str:
+    if isinstance(component, list):
+        return " ".join(text_of(c) for c in component)
     return json.dumps(component.to_plotly_json(), cls=PlotlyJSONEncoder, ensure_ascii=False)
 
 
@@ -45,7 +47,10 @@ def test_stochastic_method_shows_its_spread_and_a_bad_fit(service):
     view = {"model": mid, "sample": first_test(service, mid), "target": None}
     text = text_of(quality.render_scores(service, view, "lime", {}))
     assert "Stability over seeds" in text and "quality-spread" in text
-    assert "fits the model badly" in text and "more perturbed samples" in text
+    assert "Local fit (weighted R²) over the seeds" in text and "describes the model poorly" in text
+    lime = service.explain(mid, view["sample"], "lime")
+    alerts = text_of(quality.fit_alerts(lime, service.model_info(mid)))
+    assert lime.extras["score"] < 0.5 and "fits the model badly" in alerts and "more perturbed samples" in alerts
 
 
 def test_method_table_for_a_table_model(service):
