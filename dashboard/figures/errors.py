@@ -38,20 +38,25 @@ def confusion_figure(result, normalised: bool = False) -> go.Figure:
     wrong = int(counts.sum() - np.trace(counts))
     side = int(np.clip(200 + 34 * k, 320, 560))
     return go.Figure([heat], layout(
-        f"Confusion matrix: {wrong} of {int(counts.sum())} held-out samples misclassified",
-        "rows: true class · columns: predicted class · " + ("share of each true class" if normalised
-                                                            else "number of samples") + " · click a cell to list them",
+        f"Confusion matrix: {wrong:,} of {int(counts.sum()):,} held-out samples wrong",
+        "rows: true class · columns: predicted class<br>" + ("share of each true class" if normalised
+                                                             else "number of samples") + " · click a cell to list them",
         height=side, hovermode="closest",
         xaxis=dict(title=dict(text="predicted class"), type="category", side="bottom", showgrid=False),
         yaxis=dict(title=dict(text="true class"), type="category", autorange="reversed", showgrid=False)))
 
 
-def _bar_pair(values, fmt: str, axis: str, label: str) -> list[dict]:
-    return [dict(type="bar", x=[label], y=[v], name=split, marker=dict(color=colour), xaxis=axis,
-                 yaxis=axis.replace("x", "y"), text=[fmt.format(v)], textposition="outside", cliponaxis=False,
-                 showlegend=axis == "x", legendgroup=split,
-                 hovertemplate=f"{label} on {split} data: %{{y:.4g}}<extra></extra>")
-            for v, split, colour in zip(values, SPLITS, SPLIT_COLOURS)]
+def _bar_pair(values, fmt: str, axis: str, label: str) -> dict:
+    return dict(type="bar", x=list(SPLITS), y=list(values), name=label, marker=dict(color=list(SPLIT_COLOURS)),
+                xaxis=axis, yaxis=axis.replace("x", "y"), text=[fmt.format(v) for v in values],
+                textposition="outside", cliponaxis=False, customdata=list(SPLITS),
+                hovertemplate=f"{label} on %{{customdata}} data: %{{y:.4g}}<extra></extra>")
+
+
+def split_gap(gap: str) -> tuple[str, str]:
+    """The gap sentence as (its claim, its numbers): 'Fits … held-out', 'accuracy … held-out'."""
+    claim, _, numbers = gap.rstrip(".").partition(" (")
+    return claim, numbers.rstrip(")")
 
 
 def fit_figure(result) -> go.Figure:
@@ -62,16 +67,16 @@ def fit_figure(result) -> go.Figure:
         panels = [((tr.mae, te.mae), "{:.4g}", "mean absolute error"), ((tr.rmse, te.rmse), "{:.4g}", "RMSE")]
     else:
         panels = [((100 * tr.accuracy, 100 * te.accuracy), "{:.1f}%", "accuracy (%)"),
-                  ((tr.loss, te.loss), "{:.3f}", "mean loss (cross-entropy)")]
-    traces = _bar_pair(*panels[0][:2], "x", panels[0][2]) + _bar_pair(*panels[1][:2], "x2", panels[1][2])
+                  ((tr.loss, te.loss), "{:.3f}", "mean loss")]
+    traces = [_bar_pair(values, fmt, axis, label) for (values, fmt, label), axis in zip(panels, ("x", "x2"))]
     top = [max(np.nanmax(v), 1e-9) * 1.22 for v, _, _ in panels]
     scored = f"{tr.n:,} of {tr.n_total:,} training rows" if tr.n < tr.n_total else f"{tr.n:,} training rows"
+    claim, numbers = split_gap(result.gap)
     return go.Figure(traces, layout(
-        result.gap, f"{scored} and {te.n:,} held-out rows · grey: training · blue: held-out", height=330,
-        showlegend=True, legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
-        barmode="group", bargap=0.35,
-        xaxis=dict(domain=[0, 0.44], type="category"), yaxis=dict(range=[0, top[0]], rangemode="tozero"),
-        xaxis2=dict(domain=[0.56, 1], type="category", anchor="y2", automargin=True),
+        claim, f"{numbers}<br>scored on {scored} and {te.n:,} held-out rows", height=340, bargap=0.3,
+        xaxis=dict(domain=[0, 0.44], type="category", title=dict(text=panels[0][2])),
+        yaxis=dict(range=[0, top[0]], rangemode="tozero"),
+        xaxis2=dict(domain=[0.56, 1], type="category", anchor="y2", automargin=True, title=dict(text=panels[1][2])),
         yaxis2=dict(range=[0, top[1]], anchor="x2", gridcolor="#e5e8eb", automargin=True)))
 
 
@@ -89,21 +94,24 @@ def reliability_figure(result) -> go.Figure:
              line=dict(color="#b8bec4", dash="dash")),
         dict(type="scatter", x=conf, y=acc, mode="lines+markers", name="model",
              marker=dict(size=size, color=PRIMARY, line=dict(color="white", width=1)), line=dict(color=PRIMARY),
+             cliponaxis=False,
              customdata=np.stack([counts[full], np.array(bins, dtype=object)], axis=-1),
              hovertemplate="confidence %{customdata[1]}: %{customdata[0]} samples, mean confidence %{x:.1%}, "
                            "right %{y:.1%}<extra></extra>"),
         dict(type="bar", x=centres, y=counts, width=0.09, name="samples per bin", marker=dict(color=NEUTRAL),
-             xaxis="x", yaxis="y2", hovertemplate="%{y} samples<extra></extra>"),
+             xaxis="x2", yaxis="y2", hovertemplate="%{y} samples<extra></extra>"),
     ]
     over = np.nansum(counts[full] * (conf - acc)) / max(counts.sum(), 1)
     lean = "over-confident" if over > 0.005 else "under-confident" if over < -0.005 else "well calibrated"
+    axis = dict(range=[0, 1.06], tickformat=".0%", gridcolor="#e5e8eb", automargin=True)
     return go.Figure(traces, layout(
-        f"Calibration: expected calibration error {100 * result.ece:.1f}% (on the whole {lean})",
-        "held-out samples binned by the model's top-class probability · below the diagonal: sure more often "
-        "than right", height=420,
-        xaxis=dict(range=[0, 1.02], tickformat=".0%", title=dict(text="confidence (top-class probability)")),
-        yaxis=dict(domain=[0.3, 1], range=[0, 1.05], tickformat=".0%", title=dict(text="accuracy")),
-        yaxis2=dict(domain=[0, 0.2], anchor="x", title=dict(text="samples"), gridcolor="#e5e8eb")))
+        f"Calibration error (ECE) {100 * result.ece:.1f}%",
+        f"on the whole {lean} · held-out samples binned by the model's top-class probability<br>below the "
+        "diagonal: sure more often than right", height=440,
+        xaxis=dict(axis, anchor="y", showticklabels=False),
+        yaxis=dict(domain=[0.36, 1], range=[0, 1.05], tickformat=".0%", title=dict(text="accuracy")),
+        xaxis2=dict(axis, anchor="y2", matches="x", title=dict(text="confidence (top-class probability)")),
+        yaxis2=dict(domain=[0, 0.26], anchor="x2", title=dict(text="samples"), gridcolor="#e5e8eb", automargin=True)))
 
 
 def _edge(v: float) -> str:
@@ -130,18 +138,18 @@ def slices_figure(result) -> go.Figure:
     unit = "%" if accuracy else ""
     bars = dict(type="bar", x=labels, y=shown, marker=dict(color=colours), name=s.metric,
                 text=[f"{v:.0f}{unit}<br>n={c}" if np.isfinite(v) else f"n={c}" for v, c in zip(shown, s.counts)],
-                textposition="outside", cliponaxis=False, customdata=s.counts,
+                textposition="inside", insidetextanchor="end", textfont=dict(color="white"), customdata=s.counts,
                 hovertemplate=f"{s.name} in %{{x}}: {s.metric} %{{y:.4g}}{unit} over %{{customdata}} held-out "
                               "rows<extra></extra>")
     line = dict(type="scatter", x=[labels[0], labels[-1]], y=[overall, overall], mode="lines", name="overall",
                 line=dict(color="#555", dash="dot"), hoverinfo="skip")
-    why = "" if s.picked else " (the feature whose slices differ most)"
+    why = "" if s.picked else " · the feature whose slices differ most"
     top = np.nanmax(np.r_[shown, overall]) if np.isfinite(shown).any() else 1.0
     return go.Figure([bars, line], layout(
-        f"{s.metric.capitalize()} by {s.name}{why}",
-        f"held-out rows in {len(labels)} quantile bins of {s.name} · dotted: all held-out rows "
+        f"{s.metric.capitalize()} by {s.name}",
+        f"held-out rows in {len(labels)} quantile bins{why}<br>dotted: all held-out rows "
         f"({overall:.4g}{unit}) · {'lowest' if accuracy else 'largest'} bin highlighted",
-        height=360, bargap=0.3,
+        height=330, bargap=0.3,
         xaxis=dict(type="category", title=dict(text=f"{s.name} (raw units)")),
         yaxis=dict(range=[0, 1.25 * top if top > 0 else 1], title=dict(text=s.metric + (" (%)" if accuracy else "")))))
 

@@ -51,10 +51,11 @@ def render(service, model_id: str, normalise: str = COUNTS, feature=None):
                         _caption("Each row is a true class, each column the class the model said. The diagonal "
                                  "holds the right answers; bright cells off it are the confusions. Click a cell to "
                                  "list its samples in the browser on the left.")),
-               _section("Per class", metrics_table(result),
-                        _caption("Precision: of the samples the model called this class, the share that are. "
-                                 "Recall: of the samples of this class, the share it found. F1 is their "
-                                 "harmonic mean; the weakest class is marked.")),
+               html.Div([_section("Per class", metrics_table(result),
+                                  _caption("Precision: of the samples the model called this class, the share that "
+                                           "are. Recall: of the samples of this class, the share it found. F1 is "
+                                           "their harmonic mean; the weakest class is marked.")),
+                         *_slices(result)]),
            ]),
            html.Div(className="errors-grid", children=[
                _fit_section(result),
@@ -64,7 +65,7 @@ def render(service, model_id: str, normalise: str = COUNTS, feature=None):
                                  "per confidence bin.")),
            ]),
            html.Section(mistakes_block(result), className="errors-section")]
-    return out + _slices(result)
+    return out
 
 
 def _regression(result):
@@ -106,21 +107,27 @@ def feature_options(service, model_id: str) -> tuple[list, dict]:
     return [{"label": str(n), "value": j} for j, n in enumerate(names)], {}
 
 
+def clicked_cell(click, names) -> tuple[int, int]:
+    """(true, predicted) class of a click on the confusion heatmap: its axis labels (the
+    class labels the figure shows; Dash leaves a heatmap's customdata out of clickData)."""
+    labels = [class_name(names, k) for k in range(len(names))]
+    try:
+        point = click["points"][0]
+        y, x = str(point["y"]), str(point["x"])
+    except (TypeError, KeyError, IndexError):
+        raise ParameterError(f"A confusion-matrix click must carry its cell, got {shown(click)}") from None
+    if y not in labels or x not in labels:
+        raise ParameterError(f"The clicked cell ({shown(y)}, {shown(x)}) is not a pair of this model's classes")
+    return labels.index(y), labels.index(x)
+
+
 def filter_request(service, model_id: str, click, flags) -> tuple:
     """(true class, predicted class, filter flags, note) for a click on a confusion cell:
     the browser lists the held-out samples of that (true, predicted) pair."""
-    info = service.model_info(model_id)
-    try:
-        point = click["points"][0]["customdata"]
-        true_c, pred_c = point[0], point[1]
-    except (TypeError, KeyError, IndexError):
-        raise ParameterError(f"A confusion-matrix click must carry its cell, got {shown(click)}") from None
-    n = len(info.class_names)
-    true_c = validate.whole(true_c, "The clicked cell's true class", 0, n - 1)
-    pred_c = validate.whole(pred_c, "The clicked cell's predicted class", 0, n - 1)
+    names = service.model_info(model_id).class_names
+    true_c, pred_c = clicked_cell(click, names)
     keep = [f for f in validate.flags(flags) if f != ids.MISCLASSIFIED or true_c != pred_c]
     flags = keep + ([ids.HELD_OUT] if ids.HELD_OUT not in keep else [])
-    names = info.class_names
     note = (f"The sample browser now lists the held-out samples of true class {class_name(names, true_c)} "
             f"predicted as {class_name(names, pred_c)}. Clear its filters to list every sample again.")
     return true_c, pred_c, flags, note
@@ -136,11 +143,11 @@ def open_request(service, model_id: str, sample, shown_tabs) -> tuple[dict, str]
 
 def layout():
     controls = [
-        dcc.RadioItems(id=ids.ERR_NORMALISE, value=COUNTS, inline=True, className="control radio",
+        dcc.RadioItems(id=ids.ERR_NORMALISE, value=COUNTS, inline=True, className="control errors-toggle",
                        options=[{"label": "counts", "value": COUNTS}, {"label": "share of each true class",
                                                                           "value": SHARE}]),
         html.Label(["Slice by", dcc.Dropdown(id=ids.ERR_FEATURE, clearable=True, searchable=True,
-                                             placeholder="the feature whose slices differ most",
+                                             placeholder="auto: the most uneven",
                                              className="errors-feature")],
                    id=ids.ERR_FEATURE_WRAP, className="control", style=HIDDEN),
         html.Div(id=ids.ERR_NOTE, className="errors-note", **{"aria-live": "polite"}),

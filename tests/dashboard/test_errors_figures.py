@@ -69,13 +69,13 @@ def test_confusion_figure_counts_and_shares(result):
 
 def test_fit_figure_bars_and_gap_title(result):
     f = fig.fit_figure(result)
-    acc = [t for t in f.data if t.xaxis == "x"]
-    assert [t.name for t in acc] == ["training", "held-out"]
-    assert acc[0].y[0] == pytest.approx(100 * result.train.accuracy)
-    assert acc[1].y[0] == pytest.approx(100 * result.held_out.accuracy)
-    loss = [t for t in f.data if t.xaxis == "x2"]
-    assert loss[1].y[0] == pytest.approx(result.held_out.loss)
-    assert f.layout.title.text == result.gap
+    acc, loss = f.data
+    assert list(acc.x) == ["training", "held-out"] and acc.xaxis == "x" and loss.xaxis == "x2"
+    np.testing.assert_allclose(acc.y, [100 * result.train.accuracy, 100 * result.held_out.accuracy])
+    np.testing.assert_allclose(loss.y, [result.train.loss, result.held_out.loss])
+    claim, numbers = fig.split_gap(result.gap)
+    assert f.layout.title.text == claim and numbers in f.layout.title.subtitle.text
+    assert result.gap == f"{claim} ({numbers})."
 
 
 def test_reliability_figure(result):
@@ -86,7 +86,7 @@ def test_reliability_figure(result):
     np.testing.assert_allclose(points.y, result.bin_accuracy[full])
     bars = next(t for t in f.data if t.name == "samples per bin")
     assert sum(bars.y) == 300
-    assert f"{100 * result.ece:.1f}%" in f.layout.title.text
+    assert f.layout.title.text == f"Calibration error (ECE) {100 * result.ece:.1f}%"
 
 
 def test_slices_figure_marks_the_worst_bin(result):
@@ -114,7 +114,8 @@ def test_residual_figure():
     np.testing.assert_allclose(hist.x, r.residuals)
     assert f"R² {r.held_out.r2:.3f}" in f.layout.title.text
     fit = fig.fit_figure(r)
-    assert fit.data[1].y[0] == pytest.approx(r.held_out.mae) and fit.layout.title.text == r.gap
+    assert fit.data[0].y[1] == pytest.approx(r.held_out.mae)
+    assert fit.layout.title.text == fig.split_gap(r.gap)[0] and r.gap.startswith(fit.layout.title.text)
     assert r.largest.score[0] == pytest.approx(np.abs(r.residuals).max())
     assert len(r.largest.ids) == MISTAKES
 
