@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from ..cache import result_key
 from ..errors import ParameterError
+from ..methods.base import check_param
 from ..methods.registry import RUNNERS, METHODS, normalise_params
 from .report import MethodScores, MethodTable, best_of, quality_params, quality_report
 from .sanity import randomisation
@@ -83,10 +83,7 @@ def _stability(service, model_id, i, method, target, seeds, params):
     if method not in STOCHASTIC:
         raise ParameterError(f"{METHODS[method].title} gives the same map every time: stability applies to "
                              f"{', '.join(METHODS[m].title for m in STOCHASTIC)}")
-    k = int(np.clip(seeds if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else -1,
-                    -1, MAX_SEEDS))
-    if k < 2:
-        raise ParameterError(f"seeds must be a whole number between 2 and {MAX_SEEDS}, got {seeds!r}")
+    k = check_param("seeds", seeds, 2, MAX_SEEDS, int)
     params = {n: v for n, v in params.items() if n != "seed"}
     results = [service.explain(model_id, i, method, target=target, seed=s, **params) for s in range(k)]
     return stability_of(method, results[0].target, range(k), results)

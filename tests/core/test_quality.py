@@ -171,6 +171,8 @@ def test_stability_refuses_deterministic_methods_and_bad_seeds(service):
         service.quality("stability", "mnist-cnn", 0, "smoothgrad", seeds=1)
     with pytest.raises(ParameterError, match="seeds"):
         service.quality("stability", "mnist-cnn", 0, "smoothgrad", seeds="5")
+    with pytest.raises(ParameterError, match="seeds"):
+        service.quality("stability", "mnist-cnn", 0, "smoothgrad", seeds=10**6)     # refused, not cut to 20
 
 
 @pytest.mark.parametrize("bad, match", [({"step": 0.5}, "step"), ({"n_perturb": 0}, "n_perturb"),
