@@ -77,12 +77,14 @@ def run(digits: int = 20, reps: int = 3, batch: int = 100, echo=print) -> dict:
         t0 = time.perf_counter()
         captum(0, batch)
         captum_batched = (time.perf_counter() - t0) / batch
-        out["attacks"][name] = {"ours_one_digit_ms": summary(secs["ours"]), "captum_one_digit_ms": summary(secs["captum"]),
+        out["attacks"][name] = {"ours_one_digit_ms": summary(secs["ours"]),
+                                "captum_one_digit_ms": summary(secs["captum"]),
                                 "ratio": paired_ratio(secs["ours"], secs["captum"]), "max_difference": same,
                                 "ours_batched_ms_per_digit": 1000 * per_digit_batched,
                                 "captum_batched_ms_per_digit": 1000 * captum_batched, "batch": batch}
         a = out["attacks"][name]
-        echo(f"{name:6s} one digit: ours {a['ours_one_digit_ms']['median']:.2f} ms (p90 {a['ours_one_digit_ms']['p90']:.2f}),"
+        one = a["ours_one_digit_ms"]
+        echo(f"{name:6s} one digit: ours {one['median']:.2f} ms (p90 {one['p90']:.2f}),"
              f" Captum {a['captum_one_digit_ms']['median']:.2f} ms, ratio {a['ratio']:.2f}; batch of {batch}: ours "
              f"{a['ours_batched_ms_per_digit']:.2f} ms/digit, Captum {a['captum_batched_ms_per_digit']:.2f} ms/digit;"
              f" max |ours − Captum| = {same:.1e}")

@@ -77,7 +77,8 @@ def render(service, model_id: str, attack: str, norm: str, start: bool = True) -
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"), Output(POLL, "disabled"),
-                  Input(ids.view(TAB), "data"), Input(ATTACK, "value"), Input(NORM, "value"), Input(POLL, "n_intervals"),
+                  Input(ids.view(TAB), "data"), Input(ATTACK, "value"), Input(NORM, "value"),
+                  Input(POLL, "n_intervals"),
                   State(ids.TABS, "value"))
     def _render(view, attack, norm, _tick, tab):
         try:

@@ -1,7 +1,8 @@
 """The service's side of robustness: check a request, name its cache key, compute once.
 
-service.robustness(model_id, what, sample_id, **params) delegates here (explain_core/service.py stays a façade). Parameters are normalised so equal
-requests share one cache key; bad ones are ParameterErrors naming what is allowed.
+service.robustness(model_id, what, sample_id, **params) delegates here (explain_core/service.py
+stays a façade). Parameters are normalised so equal requests share one cache key; bad ones are
+ParameterErrors naming what is allowed.
 """
 from __future__ import annotations
 
