@@ -123,7 +123,7 @@ def model_card(info):
     if getattr(info, "informative_share", None) is not None:
         items.append(("Known truth", f"integrated gradients' top 5 hold ≥ 4 of the 5 informative features on "
                                      f"{100 * info.informative_share:.0f}% of held-out rows"))
-    card = [html.Div([html.Span(k, className="card-key"), html.Span(v, className="card-value")],
+    card = [html.Div([html.Span(k, className="card-key"), html.Span(v, className="card-value", title=v)],
                      className="card-item") for k, v in items]
     if info.notes:
         card.append(html.Details([html.Summary(f"{len(info.notes)} note{'s' if len(info.notes) > 1 else ''} "

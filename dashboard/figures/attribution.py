@@ -45,6 +45,13 @@ def attribution_figure(result, feature_names: tuple = (), title: str | None = No
                                   _notes(result), order=order, key=key)
 
 
+def roomy(lay: dict, sub: str) -> dict:
+    """A few more pixels above the plot per subtitle line: plotly sets a subtitle of four or
+    five lines lower than 18 px a line allows for, over the top of an image."""
+    lay["margin"]["t"] += 5 * (1 + sub.count("<br>"))
+    return lay
+
+
 def feature_order(a, top: int = TOP_FEATURES) -> np.ndarray:
     """The features a bar figure shows, largest |attribution| first."""
     return np.argsort(-np.abs(np.asarray(a, dtype=np.float64)), kind="stable")[:top]
@@ -142,7 +149,7 @@ def image_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, no
     # one line per part: side by side, a map is half as wide and one long line was cut off
     channels = "channels summed; " if a.ndim == 3 and a.shape[0] > 1 and not shared_channels(a) else ""
     sub = "<br>".join([*key, channels + _shown_over(inputs, overlay) + (f"; {'; '.join(notes)}" if notes else "")])
-    return go.Figure(traces, layout(heading, sub, height=460, **axes))
+    return go.Figure(traces, roomy(layout(heading, sub, height=460 + 6 * sub.count('<br>'), **axes), sub))
 
 
 def channel_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, notes=(), key=(),
@@ -170,7 +177,7 @@ def channel_attribution_figure(a: np.ndarray, inputs: np.ndarray, heading: str, 
                                                                             else "")])
     axes = image_axes(H, C * step + step)
     axes["xaxis"]["range"] = [-step - 0.5, C * step - _gap(W) - 0.5]
-    return go.Figure(traces, layout(heading, sub, height=420, **axes))
+    return go.Figure(traces, roomy(layout(heading, sub, height=420, **axes), sub))
 
 
 def value_text(v) -> str:
@@ -194,6 +201,6 @@ def bar_attribution_figure(a: np.ndarray, values: np.ndarray, names, heading: st
     shown = (f"top {len(order)} of {len(a)} features" if len(a) > len(order) else f"all {len(a)} features")
     rank = "in the first map's order" if shared else "by |attribution|"
     sub = "<br>".join([f"{shown} {rank}, with this row's values", *key, *notes])
-    return go.Figure([bars], layout(heading, sub, height=int(np.clip(130 + 24 * len(order), 260, 640)),
+    return go.Figure([bars], roomy(layout(heading, sub, height=int(np.clip(130 + 24 * len(order), 260, 640)),
                                     yaxis=dict(autorange="reversed", type="category"),
-                                    xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5)))
+                                    xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5))), sub)
