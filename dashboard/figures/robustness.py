@@ -42,7 +42,7 @@ def adversarial_image_figure(result, class_names=()) -> go.Figure:
              for i, t in enumerate(heads)]
     axes = image_axes(h, 3 * w + 2 * GAP)
     axes["yaxis"]["range"] = [h - 0.5, -h * 0.22]
-    sub = (f"{result.attack.upper()} {_norm_name(result.params.get('norm'))} ε = {result.params.get('eps'):.3g} "
+    sub = (f"{result.attack.upper()} {_norm_name(result.params.get('norm'))} ε = {result.params.get('eps'):.4g} "
            f"{result.units}: ‖δ‖∞ = {result.linf:.3g}, ‖δ‖₂ = {result.l2:.3g}. "
            + ("The prediction flipped." if result.reached else "The prediction held."))
     return go.Figure(data=traces, layout=layout("Adversarial example", sub, height=330, annotations=notes,
@@ -95,7 +95,7 @@ def curve_figure(curve) -> go.Figure:
     sub = (f"{what} {_norm_name(curve.norm)} away from the true class, ε in {curve.units}; "
            f"{curve.n_rows:,} held-out rows{' (a seeded sample)' if curve.subset else ''}. "
            f"At ε = 0: {curve.accuracy[0]:.1%}, the held-out accuracy.")
-    return go.Figure(lines, layout("Robustness: held-out accuracy against ε", sub, height=380, showlegend=True,
-                                   legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
+    return go.Figure(lines, layout("Robustness: held-out accuracy against ε", sub, height=420, showlegend=True,
+                                   legend=dict(orientation="h", x=0, y=-0.16, yanchor="top"),
                                    xaxis=dict(title=f"ε ({curve.units})"),
                                    yaxis=dict(title="share of held-out rows", range=[0, 1.02], tickformat=".0%")))
