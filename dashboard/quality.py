@@ -137,6 +137,22 @@ def fit_alerts(result, info) -> list:
     return out
 
 
+def ig_steps_line(shown, adaptive):
+    """How many steps this sample needs for a 1% completeness error, beside what the map used."""
+    e = adaptive.extras
+    used = f"the map above used {shown.params['n_steps']} steps"
+    if shown.delta is not None:        # measured as the adaptive run measures (against 0.1 where it floored)
+        diff = abs(float(shown.extras["output_difference"]))
+        used += f" and is off by {100 * abs(shown.delta) / (max(diff, 0.1) if e.get('floored') else diff or 1):.2f}%"
+    reached = (f"{e['steps_used']} steps bring the error to {100 * e['relative_error']:.2f}%" if e["reached"] else
+               f"even {e['steps_used']} steps leave {100 * e['relative_error']:.2f}%")
+    floor = (f" The score barely moves from the baseline ({float(shown.extras['output_difference']):.3g}), so the "
+             "error is measured against 0.1 of the score." if e.get("floored") else "")
+    return note(f"Integrated gradients to {100 * e['tolerance']:g}% accuracy: {reached} ({used}). Completeness: "
+                "the attributions should add up to the score's change from the baseline." + floor,
+                className="quality-line", id="quality-ig-steps")
+
+
 @shows_errors
 def render_scores(service, view, method: str, params: dict):
     info = service.model_info(view["model"])
@@ -151,6 +167,11 @@ def render_scores(service, view, method: str, params: dict):
     if info.kind == "image":
         out.append(thumbnails(sanity))
     out += score_lines(report, sanity, info)
+    if method == "integrated_gradients":
+        out.append(ig_steps_line(service.explain(view["model"], view["sample"], method, target=report.target,
+                                                 **params),
+                                 service.quality("ig-accuracy", view["model"], view["sample"], method, report.target,
+                                                 **params)))
     if method in STOCHASTIC:
         stab_params = {k: v for k, v in params.items() if k != "seed"}
         out += stability_part(service.quality("stability", view["model"], view["sample"], method, report.target,

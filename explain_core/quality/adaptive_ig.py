@@ -2,7 +2,10 @@
 error |Σ attribution − (f(x) − f(baseline))| is within `tolerance` of |f(x) − f(baseline)|
 (default 1%), up to `max_steps`. The result reports the steps it used and whether the
 tolerance was reached; Gauss-Legendre's error falls fast with the steps, so most samples
-stop at the first or second try."""
+stop at the first or second try. Where the score barely moves from the baseline (a class
+the sample is far from: |f(x) − f(baseline)| of 0.01 logits), a relative error would ask
+float32 sums for more digits than they hold; the error is then measured against
+SCORE_FLOOR (0.1 of the score), and the result says so (extras 'floored')."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,7 +18,7 @@ from ..methods.gradients import IntegratedGradients, one_sample
 START_STEPS = 32
 MAX_STEPS = 1024
 TOLERANCE = 0.01
-ABSOLUTE_FLOOR = 1e-4    # |f(x) − f(baseline)| below this: an absolute error this small is enough
+SCORE_FLOOR = 0.1      # errors are measured against max(|f(x) − f(baseline)|, this)
 
 
 class AdaptiveIntegratedGradients:
@@ -42,11 +45,11 @@ class AdaptiveIntegratedGradients:
             target = r.target
             tried.append(n)
             diff = abs(r.extras["output_difference"])
-            error = abs(r.delta) / diff if diff > ABSOLUTE_FLOOR else abs(r.delta)
+            error = abs(r.delta) / max(diff, SCORE_FLOOR)
             reached = error <= tol
             if reached or n >= cap:
                 break
             n = min(2 * n, cap)
         extras = {**r.extras, "steps_used": n, "steps_tried": tuple(tried), "tolerance": tol, "reached": reached,
-                  "relative_error": error}
+                  "relative_error": error, "floored": diff < SCORE_FLOOR}
         return replace(r, params={**r.params, "tolerance": tol, "max_steps": cap}, extras=extras)

@@ -222,7 +222,7 @@ def test_adaptive_ig_reaches_one_percent_on_every_tested_digit_and_class(service
             diff = float(f[0, t] - f[1, t])
             error = abs(float(r.attribution.astype(np.float64).sum()) - diff)
             assert r.extras["reached"], (i, t, r.extras)
-            assert error <= 0.01 * abs(diff) + 1e-4, (i, t, error, diff)
+            assert error <= 0.01 * max(abs(diff), 0.1) + 1e-6, (i, t, error, diff)
             assert r.extras["steps_used"] == r.extras["steps_tried"][-1] and r.params["tolerance"] == 0.01
             used.append(r.extras["steps_used"])
     assert min(used) == 32 and max(used) <= 1024

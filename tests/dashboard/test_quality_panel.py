@@ -95,3 +95,11 @@ def test_randomisation_and_spread_figures(service):
     stab = service.quality("stability", mid, i, "smoothgrad", seeds=3)
     fig = spread_figure(stab, service.model_info(mid).feature_names, top=5)
     assert len(fig.data[0].y) == 5
+
+
+def test_integrated_gradients_says_how_many_steps_reach_one_percent(service):
+    view = {"model": "mnist-cnn", "sample": first_test(service, "mnist-cnn"), "target": 3}   # not the predicted class
+    text = text_of(quality.render_scores(service, view, "integrated_gradients", {}))
+    adaptive = service.quality("ig-accuracy", "mnist-cnn", view["sample"], "integrated_gradients", 3)
+    assert adaptive.target == 3 and adaptive.extras["reached"] and adaptive.extras["relative_error"] <= 0.01
+    assert f"{adaptive.extras['steps_used']} steps bring the error to" in text and "the map above used 50 steps" in text
