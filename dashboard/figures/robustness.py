@@ -95,7 +95,8 @@ def curve_figure(curve) -> go.Figure:
     sub = (f"{what} {_norm_name(curve.norm)} away from the true class, ε in {curve.units}; "
            f"{curve.n_rows:,} held-out rows{' (a seeded sample)' if curve.subset else ''}. "
            f"At ε = 0: {curve.accuracy[0]:.1%}, the held-out accuracy.")
-    return go.Figure(lines, layout("Robustness: held-out accuracy against ε", sub, height=420, showlegend=True,
-                                   legend=dict(orientation="h", x=0, y=-0.16, yanchor="top"),
+    return go.Figure(lines, layout("Robustness: held-out accuracy against ε", sub, height=400, showlegend=True,
+                                   legend=dict(x=0.99, xanchor="right", y=0.55, yanchor="middle",
+                                               bgcolor="rgba(255,255,255,0.85)"),
                                    xaxis=dict(title=f"ε ({curve.units})"),
                                    yaxis=dict(title="share of held-out rows", range=[0, 1.02], tickformat=".0%")))
