@@ -158,7 +158,7 @@ TRAIN_SCORE = "training-score"
 TRAIN_RIDGES = "training-ridges"
 LAYERS_PICK = "layers-pick"            # dropdown: the layer whose histograms show
 LAYERS_LOG = "layers-log"              # checklist ["log"]: counts on a log axis
-LAYERS_TABLE = "layers-table"          # DataTable of layers; a click on a row picks it
+LAYERS_TABLE = "layers-table"          # pattern id type: the DataTable of layers; a click on a row picks it
 LAYERS_FIGURE = "layers-figure"
 LAYERS_SUMMARY = "layers-summary"
 # errors and bias (dashboard/tabs/errors.py)

@@ -23,7 +23,11 @@ def _line(x, y, name, colour, dash=None, width=2.2, fmt=".4g"):
 
 
 def _legend():
-    return dict(showlegend=True, legend=dict(orientation="h", y=-0.22, x=0, font=dict(size=12)))
+    return dict(showlegend=True, legend=dict(orientation="h", y=-0.3, yanchor="top", x=0, font=dict(size=12)))
+
+
+def _trained(history) -> str:
+    return f"training ({history.train_rows:,} rows)" if history.train_rows else "training"
 
 
 def loss_figure(history) -> go.Figure:
@@ -32,13 +36,13 @@ def loss_figure(history) -> go.Figure:
     m, e = history.metrics, history.epochs
     traces = [_line(e, m["train_loss_batches"], "training, mean over the epoch's batches", NEUTRAL, "dot", 1.5)]
     if "train_loss" in m:
-        traces.append(_line(e, m["train_loss"], "training", NEGATIVE))
+        traces.append(_line(e, m["train_loss"], _trained(history), NEGATIVE))
     traces.append(_line(e, m["test_loss"], "held-out", HIGHLIGHT))
     best = int(np.nanargmin(m["test_loss"]))
     last = float(m["test_loss"][-1])
-    sub = (f"lowest held-out loss at epoch {int(e[best])} ({float(m['test_loss'][best]):.4g}); "
+    sub = (f"lowest held-out loss at epoch {int(e[best])} ({float(m['test_loss'][best]):.4g});<br>"
            f"at the end {last:.4g}")
-    fig = layout("Loss per epoch", sub, height=330, xaxis=dict(title=dict(text="epoch")),
+    fig = layout("Loss per epoch", sub, height=360, xaxis=dict(title=dict(text="epoch")),
                  yaxis=dict(title=dict(text=_loss_name(history))), hovermode="x unified", **_legend(),
                  shapes=[dict(type="line", x0=int(e[best]), x1=int(e[best]), yref="paper", y0=0, y1=1,
                               line=dict(color=HIGHLIGHT, width=1, dash="dash"))])
@@ -53,22 +57,23 @@ def score_figure(history) -> go.Figure:
     """Accuracy per epoch (classification) or mean absolute error, with R² (regression)."""
     m, e = history.metrics, history.epochs
     if history.task == "regression":
-        traces = [_line(e, m["train_mae"], "training", NEGATIVE), _line(e, m["test_mae"], "held-out", HIGHLIGHT)]
-        sub = (f"at the end: held-out MAE {m['test_mae'][-1]:.4g} (R² {m['test_r2'][-1]:.3f}), "
+        traces = [_line(e, m["train_mae"], _trained(history), NEGATIVE),
+                  _line(e, m["test_mae"], "held-out", HIGHLIGHT)]
+        sub = (f"at the end: held-out MAE {m['test_mae'][-1]:.4g} (R² {m['test_r2'][-1]:.3f}),<br>"
                f"training {m['train_mae'][-1]:.4g} (R² {m['train_r2'][-1]:.3f})")
-        return go.Figure(traces, layout("Mean absolute error per epoch", sub, height=330,
+        return go.Figure(traces, layout("Mean absolute error per epoch", sub, height=360,
                                         xaxis=dict(title=dict(text="epoch")), yaxis=dict(title=dict(text="MAE")),
                                         hovermode="x unified", **_legend()))
     traces = [_line(e, m["train_accuracy_batches"], "training, mean over the epoch's batches", NEUTRAL, "dot", 1.5,
                     ".1%"),
-              _line(e, m["train_accuracy"], "training", NEGATIVE, fmt=".1%"),
+              _line(e, m["train_accuracy"], _trained(history), NEGATIVE, fmt=".1%"),
               _line(e, m["test_accuracy"], "held-out", HIGHLIGHT, fmt=".1%")]
     gap = 100 * (m["train_accuracy"][-1] - m["test_accuracy"][-1])
     words = (f"fits its training rows {gap:.1f} points better than held-out ones" if gap >= 0.05 else
              f"does {-gap:.1f} points better on held-out rows than on training ones" if gap <= -0.05 else
              "the same on training and held-out rows")
-    sub = f"at the end: held-out {m['test_accuracy'][-1]:.1%}, training {m['train_accuracy'][-1]:.1%}: {words}"
-    return go.Figure(traces, layout("Accuracy per epoch", sub, height=330, xaxis=dict(title=dict(text="epoch")),
+    sub = f"at the end: held-out {m['test_accuracy'][-1]:.1%}, training {m['train_accuracy'][-1]:.1%}:<br>{words}"
+    return go.Figure(traces, layout("Accuracy per epoch", sub, height=360, xaxis=dict(title=dict(text="epoch")),
                                     yaxis=dict(title=dict(text="accuracy"), tickformat=".0%"),
                                     hovermode="x unified", **_legend()))
 

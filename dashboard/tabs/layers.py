@@ -3,7 +3,7 @@ always-on units) and, for the layer picked (a click on its row or the picker), h
 of its weights, biases, activations over the held-out rows and gradients of the loss."""
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids, validate
@@ -57,9 +57,12 @@ def summary(stats) -> str:
     return text + (f" {on} fire on every row at every position (they act linearly)." if on else "")
 
 
+TABLE_ID = {"type": ids.LAYERS_TABLE, "index": 0}     # a pattern id: the table comes with the output
+
+
 def table(stats, chosen: str):
     return dash_table.DataTable(
-        id=ids.LAYERS_TABLE, data=rows(stats), columns=[{"id": c, "name": n} for c, n in COLUMNS],
+        id=TABLE_ID, data=rows(stats), columns=[{"id": c, "name": n} for c, n in COLUMNS],
         cell_selectable=True, style_as_list_view=True, page_action="none",
         style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px 8px", "textAlign": "right",
                     "cursor": "pointer"},
@@ -84,7 +87,7 @@ def render(service, model_id: str, layer=None, log: bool = False):
     if stats.grad_note:
         note.append(html.P(f"No gradients: {stats.grad_note}.", className="figure-caption"))
     children = note + [
-        table(stats, state.name), html.P(CAPTION + " Click a row to see that layer.", className="figure-caption"),
+        html.Div(table(stats, state.name), className="layers-table"), html.P(CAPTION + " Click a row to see that layer.", className="figure-caption"),
         graph(layer_figure(state, stats.rows, stats.grad_rows, log), id=ids.LAYERS_FIGURE)]
     return children, options, state.name
 
@@ -119,10 +122,11 @@ def register_callbacks(app, service):
         return children, shape, options, layer
 
     @app.callback(Output(ids.LAYERS_PICK, "value", allow_duplicate=True),
-                  Input(ids.LAYERS_TABLE, "active_cell"), State(ids.LAYERS_PICK, "options"),
+                  Input({"type": ids.LAYERS_TABLE, "index": ALL}, "active_cell"), State(ids.LAYERS_PICK, "options"),
                   prevent_initial_call=True)
-    def _row(cell, options):
+    def _row(cells, options):
         """A click on a row picks its layer (the row id is the layer's name)."""
+        cell = next((c for c in cells or [] if c), None) if isinstance(cells, list) else None
         if not isinstance(cell, dict):
             raise PreventUpdate
         name = validate.name(cell.get("row_id"), "The clicked layer")

@@ -43,7 +43,7 @@ def test_curves_end_at_the_recorded_values():
 def test_regression_curves_show_mae_and_r2():
     h = _recorded(3, "mse")
     fig = score_figure(h)
-    assert {t.name for t in fig.data} == {"training", "held-out"} and "R²" in fig.layout.title.subtitle.text
+    assert {t.name for t in fig.data} == {"training (160 rows)", "held-out"} and "R²" in fig.layout.title.subtitle.text
 
 
 def test_a_ridgeline_has_one_curve_per_epoch_on_the_shared_edges():
@@ -88,7 +88,7 @@ def small_service(tmp_path_factory):
 def test_layers_tab_lists_layers_with_their_dead_units(small_service):
     children, options, chosen = layers_tab.render(small_service, "dead-net")
     assert [o["value"] for o in options] == ["0", "1", "2"] and chosen == "0"
-    table = next(c for c in children if getattr(c, "id", None) == "layers-table")
+    table = next(c.children for c in children if getattr(c, "className", None) == "layers-table")
     relu = next(r for r in table.data if r["layer"] == "1")
     assert (relu["units"], relu["dead"], relu["always_on"]) == (4, 2, 1)
     assert "2 of 4 ReLU units never fire on the 120 held-out rows" in children[0].children

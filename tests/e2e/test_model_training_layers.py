@@ -39,11 +39,11 @@ def test_layers_of_the_cnn_and_a_row_click(glimpse):
     page.open(f"?model=mnist-cnn&tab={ids.TAB_LAYERS}")
     page.wait_figures(LAYERS, lambda f: "conv1 (Conv2d) now" in titles(f), 120, "conv1's histograms")
     stats = service.model_view("mnist-cnn", "layer-stats")
-    rows = page.js(f"return document.querySelectorAll('#{ids.LAYERS_TABLE} tbody tr').length")
+    rows = page.js("return document.querySelectorAll('.layers-table tbody tr').length")
     assert rows == len(stats.layers) + 1          # a header row and one row per layer
     assert page.text(ids.LAYERS_SUMMARY).endswith(".") and "held-out rows" in page.text(ids.LAYERS_SUMMARY)
     cell = page.driver.find_element(
-        By.XPATH, f"//*[@id='{ids.LAYERS_TABLE}']//td[@data-dash-column='layer'][normalize-space(.)='relu3']")
+        By.XPATH, "//*[contains(@class, 'layers-table')]//td[@data-dash-column='layer'][normalize-space(.)='relu3']")
     cell.click()
     figs = page.wait_figures(LAYERS, lambda f: "relu3 (ReLU) now" in titles(f), 60, "relu3 after a row click")
     relu3 = stats.layer("relu3")
