@@ -180,9 +180,10 @@ def residual_figure(result) -> go.Figure:
     return go.Figure(traces, layout(
         f"Residuals on held-out data: MAE {result.held_out.mae:.4g}, RMSE {result.held_out.rmse:.4g}, "
         f"R² {result.held_out.r2:.3f}",
-        "residual = predicted − true · left: on the dashed line predictions are exact · middle: a pattern "
+        "residual = predicted − true · left: on the dashed line predictions are exact<br>middle: a pattern "
         "means a systematic error · right: how large the errors are", height=380, showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"), hovermode="closest",
+        legend=dict(x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)",
+                    font=dict(size=11)), hovermode="closest",
         xaxis=dict(domain=[0, 0.28], title=dict(text=f"true {result.target}")),
         yaxis=dict(title=dict(text="predicted")),
         xaxis2=dict(axis, domain=[0.36, 0.64], anchor="y2", title=dict(text="predicted")),

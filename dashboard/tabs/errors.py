@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from explain_core.errors import GlimpseError, ParameterError
 from explain_core.methods.base import shown
 
-from .. import ids, validate
+from .. import heads, ids, validate
 from ..components import alert, graph, redraw, shows_errors
 from ..figures.common import class_name
 from ..figures.errors import confusion_figure, fit_figure, reliability_figure, residual_figure, slices_figure
@@ -143,7 +143,7 @@ def open_request(service, model_id: str, sample, shown_tabs) -> tuple[dict, str]
 
 def layout():
     controls = [
-        dcc.RadioItems(id=ids.ERR_NORMALISE, value=COUNTS, inline=True, className="control errors-toggle",
+        dcc.RadioItems(id=ids.ERR_NORMALISE, value=COUNTS, inline=True, className="flags errors-toggle",
                        options=[{"label": "counts", "value": COUNTS}, {"label": "share of each true class",
                                                                           "value": SHARE}]),
         html.Label(["Slice by", dcc.Dropdown(id=ids.ERR_FEATURE, clearable=True, searchable=True,
@@ -161,6 +161,7 @@ def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Output(ids.ERR_FEATURE, "options"), Output(ids.ERR_FEATURE, "value"),
                   Output(ids.ERR_FEATURE_WRAP, "style"), Output(ids.ERR_NOTE, "children"),
+                  Output(ids.ERR_NORMALISE, "style"),
                   Input(ids.view(TAB), "data"), Input(ids.ERR_NORMALISE, "value"), Input(ids.ERR_FEATURE, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, normalise, feature, tab, drawn):
@@ -170,7 +171,9 @@ def register_callbacks(app, service):
         options, style = feature_options(service, view["model"])
         feature = None if new_model else validate.whole(feature, "The slice feature", 0, max(len(options) - 1, 0))
         children, shape = redraw(render(service, view["model"], normalise, feature), drawn)
-        return children, shape, options, (None if new_model else no_update), style, (None if new_model else no_update)
+        toggle = HIDDEN if heads.regression(service.model_info(view["model"])) else {}
+        return (children, shape, options, (None if new_model else no_update), style,
+                (None if new_model else no_update), toggle)
 
     @app.callback(Output(ids.FILTER_TRUE, "value", allow_duplicate=True),
                   Output(ids.FILTER_PRED, "value", allow_duplicate=True),

@@ -109,7 +109,7 @@ def accuracy_gap(train: float, held_out: float) -> str:
 
 
 def error_gap(train_rmse: float, held_rmse: float) -> str:
-    """The regression sentence: 'fits training data better than held-out: RMSE … (+14%)'."""
+    """The regression sentence: 'Fits training data better than held-out (RMSE … : 14% larger held-out).'"""
     both = f"RMSE {train_rmse:.4g} on training data, {held_rmse:.4g} held-out"
     if not (np.isfinite(train_rmse) and np.isfinite(held_rmse)):
         return "No errors to compare: one of the splits is empty."
@@ -119,5 +119,5 @@ def error_gap(train_rmse: float, held_rmse: float) -> str:
     if round(ratio) == 0:
         return f"Fits training and held-out data about equally well ({both})."
     if ratio > 0:
-        return f"Fits training data better than held-out: {both} ({ratio:.0f}% larger held-out)."
-    return f"Does better on held-out data than on training data: {both} ({-ratio:.0f}% smaller held-out)."
+        return f"Fits training data better than held-out ({both}: {ratio:.0f}% larger held-out)."
+    return f"Does better on held-out data than on training data ({both}: {-ratio:.0f}% smaller held-out)."

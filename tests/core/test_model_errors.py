@@ -99,8 +99,8 @@ def test_gap_sentence():
                                              "(accuracy 98.3% on training data, 90.2% held-out).")
     assert st.accuracy_gap(0.90, 0.92).startswith("Does 2.0 points better on held-out data than on training data")
     assert st.accuracy_gap(0.95, 0.9502).startswith("Fits training and held-out data equally well")
-    assert st.error_gap(50.0, 57.0) == ("Fits training data better than held-out: RMSE 50 on training data, "
-                                        "57 held-out (14% larger held-out).")
+    assert st.error_gap(50.0, 57.0) == ("Fits training data better than held-out (RMSE 50 on training data, "
+                                        "57 held-out: 14% larger held-out).")
     assert st.error_gap(50.0, 45.0).startswith("Does better on held-out data")
 
 
