@@ -14,6 +14,7 @@ from explain_core.errors import GlimpseError
 
 from .. import ids, validate, whatif
 from ..components import alert, note
+from ..sample_info import target_value
 from . import panel, visible_view
 
 TAB = ids.TAB_WHATIF
@@ -87,7 +88,7 @@ def register_callbacks(app, service):
         view = visible_view(service, tab, TAB, view, VIEW)
         method = validate.choice(method, whatif.METHODS, "The what-if method", optional=False)
         try:
-            children, data = editor(service, view, search, method, validate.target(target))
+            children, data = editor(service, view, search, method, target_value(validate.target(target)))
         except GlimpseError as e:
             return [alert(str(e))], whatif.EMPTY, no_update
         return children, data, whatif.method_options(service.model_info(view["model"]))
@@ -113,7 +114,7 @@ def register_callbacks(app, service):
         info = service.model_info(model_id)
         method = validate.choice(method, whatif.METHODS, "The what-if method", optional=False)
         values = whatif.store_values(edited, model_id, int(np.prod(info.input_shape)))
-        return [whatif.live_or_message(service, model_id, values, method, validate.target(target))] * len(shown)
+        return [whatif.live_or_message(service, model_id, values, method, target_value(validate.target(target)))] * len(shown)
 
     app.clientside_callback(ClientsideFunction("glimpse_whatif", "keep"), Output(KEPT, "data"),
                             Output(ids.SHARE_STATUS, "children", allow_duplicate=True),
