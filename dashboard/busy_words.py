@@ -16,15 +16,19 @@ def _count(v, default) -> str:
         return f"{default:,}"
 
 
+# method -> (words, the parameter that counts the work, its default)
+GRADIENT_WORDS = {
+    "integrated_gradients": ("Computing integrated gradients: {n} steps from the baseline…", "n_steps", 50),
+    "smoothgrad": ("Computing SmoothGrad: gradients of {n} noisy copies…", "n_samples", 25),
+    "occlusion": ("Computing occlusion: hiding each window in turn and running the model…", None, 0),
+}
+
+
 def gradient_words(method: str | None, params: dict) -> str:
-    title = METHOD_TITLES.get(method or "", "the map")
-    if method == "integrated_gradients":
-        return f"Computing {title.lower()}: {_count(params.get('n_steps'), 50)} steps from the baseline…"
-    if method == "smoothgrad":
-        return f"Computing SmoothGrad: gradients of {_count(params.get('n_samples'), 25)} noisy copies…"
-    if method == "occlusion":
-        return "Computing occlusion: hiding each window in turn and running the model…"
-    return f"Computing {title}…"
+    words, count, default = GRADIENT_WORDS.get(method or "", (None, None, 0))
+    if words is None:
+        return f"Computing {METHOD_TITLES.get(method or '', 'the map')}…"
+    return words.format(n=_count(params.get(count), default) if count else "")
 
 
 def lime_words(n_samples) -> str:
