@@ -53,7 +53,8 @@ def unit_scores_figure(result) -> go.Figure:
     sub = f"{what}; orange: removed ({len(removed)})<br>click a bar to remove or restore it by hand"
     return go.Figure([bars], layout(f"{result.layer}: its {result.n_units} {unit_word(result)}", sub, height=300,
                                     xaxis=dict(title=dict(text="unit"), type="linear"),
-                                    yaxis=dict(title=dict(text=what.split(" (")[0])), bargap=0.15))
+                                    yaxis=dict(title=dict(text="mean |output|" if use_activity else "L1 norm")),
+                                    bargap=0.15))
 
 
 def class_change_figure(result) -> go.Figure:
@@ -70,10 +71,10 @@ def class_change_figure(result) -> go.Figure:
     drop = 100 * (result.class_after[worst] - result.class_before[worst])
     sub = "grey: the model as served; blue: pruned<br>" + (
         f"largest change: class {names[worst]} ({drop:+.1f} points)" if drop < 0 else "no class lost accuracy")
-    fig = go.Figure(traces, layout("Held-out accuracy per class", sub, height=300,
-                                   xaxis=dict(title=dict(text="true class"), type="category"),
+    fig = go.Figure(traces, layout("Held-out accuracy per true class", sub, height=300,
+                                   xaxis=dict(type="category"),
                                    yaxis=dict(title=dict(text="accuracy (%)"), range=[0, 105]), barmode="group"))
-    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.12, yanchor="top"))
     return fig
 
 
