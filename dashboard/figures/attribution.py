@@ -203,4 +203,4 @@ def bar_attribution_figure(a: np.ndarray, values: np.ndarray, names, heading: st
     sub = "<br>".join([f"{shown} {rank}, with this row's values", *key, *notes])
     return go.Figure([bars], roomy(layout(heading, sub, height=int(np.clip(130 + 24 * len(order), 260, 640)),
                                     yaxis=dict(autorange="reversed", type="category"),
-                                    xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5))), sub)
+                                    xaxis=dict(title=dict(text="attribution"), zeroline=True, zerolinewidth=1.5)), sub))
