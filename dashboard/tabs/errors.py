@@ -25,6 +25,8 @@ VIEW = ("model",)
 COUNTS, SHARE = "counts", "share"
 OPEN_TAB = ids.TAB_GRADIENTS          # where a mistake opens when no per-sample tab was shown yet
 HIDDEN = {"display": "none"}
+CAPTION = ("Where the model goes wrong on data it never saw, how sure it is when it does, and how much better it "
+           "fits its training data.")
 
 
 def _caption(text: str):
@@ -152,16 +154,14 @@ def layout():
                    id=ids.ERR_FEATURE_WRAP, className="control", style=HIDDEN),
         html.Div(id=ids.ERR_NOTE, className="errors-note", **{"aria-live": "polite"}),
     ]
-    return panel(TAB, "Errors and bias",
-                 "Where the model goes wrong on data it never saw, how sure it is when it does, and how much "
-                 "better it fits its training data.", controls)
+    return panel(TAB, "Errors and bias", CAPTION, controls)
 
 
 def register_callbacks(app, service):
-    @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
-                  Output(ids.ERR_FEATURE, "options"), Output(ids.ERR_FEATURE, "value"),
-                  Output(ids.ERR_FEATURE_WRAP, "style"), Output(ids.ERR_NOTE, "children"),
-                  Output(ids.ERR_NORMALISE, "style"),
+    drawn = [Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data")]
+    picker = [Output(ids.ERR_FEATURE, p) for p in ("options", "value")] + [Output(ids.ERR_FEATURE_WRAP, "style")]
+
+    @app.callback(*drawn, *picker, Output(ids.ERR_NOTE, "children"), Output(ids.ERR_NORMALISE, "style"),
                   Input(ids.view(TAB), "data"), Input(ids.ERR_NORMALISE, "value"), Input(ids.ERR_FEATURE, "value"),
                   State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, normalise, feature, tab, drawn):

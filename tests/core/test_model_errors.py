@@ -9,7 +9,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import (confusion_matrix, log_loss, mean_absolute_error, precision_recall_fscore_support,
                              r2_score, root_mean_squared_error)
 
-from explain_core.errors import GlimpseError, ParameterError
+from explain_core.errors import GlimpseError
 from explain_core.model_views import error_stats as st
 from explain_core.model_views.errors import MISTAKES
 from explain_core.model_views.run import context
@@ -172,26 +172,19 @@ def test_regression_residuals_and_scores_equal_sklearn(service):
     assert r.slices.metric == "mean absolute error"
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"feature": 0}, "tabular models"),
-    ({"bins": 3}, "tabular models"),
-    ({"colour": "red"}, "takes feature and bins"),
+@pytest.mark.parametrize("model_id, params, message", [
+    ("mnist-mlp", {"feature": 0}, "tabular models"),
+    ("mnist-mlp", {"bins": 3}, "tabular models"),
+    ("mnist-mlp", {"colour": "red"}, "takes feature and bins"),
+    ("breast-cancer-mlp", {"feature": "no such column"}, "Unknown feature"),
+    ("breast-cancer-mlp", {"feature": 30}, "feature must be"),
+    ("breast-cancer-mlp", {"feature": -1}, "feature must be"),
+    ("breast-cancer-mlp", {"feature": 1.5}, "feature must be"),
+    ("breast-cancer-mlp", {"feature": True}, "feature must be"),
+    ("breast-cancer-mlp", {"bins": 1}, "bins must be"),
+    ("breast-cancer-mlp", {"bins": 11}, "bins must be"),
+    ("breast-cancer-mlp", {"bins": "5; drop"}, "bins must be"),
 ])
-def test_bad_params_for_an_image_model(service, params, message):
-    with pytest.raises(ParameterError, match=message):
-        service.model_view("mnist-mlp", "errors", **params)
-
-
-@pytest.mark.parametrize("params, message", [
-    ({"feature": "no such column"}, "Unknown feature"),
-    ({"feature": 30}, "feature must be"),
-    ({"feature": -1}, "feature must be"),
-    ({"feature": 1.5}, "feature must be"),
-    ({"feature": True}, "feature must be"),
-    ({"bins": 1}, "bins must be"),
-    ({"bins": 11}, "bins must be"),
-    ({"bins": "5; drop"}, "bins must be"),
-])
-def test_bad_params_for_a_table(service, params, message):
+def test_bad_params(service, model_id, params, message):
     with pytest.raises(GlimpseError, match=message):
-        service.model_view("breast-cancer-mlp", "errors", **params)
+        service.model_view(model_id, "errors", **params)
