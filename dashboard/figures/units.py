@@ -55,8 +55,10 @@ def units_figure(r, class_names=(), picked: int | None = None) -> go.Figure:
                               "weight %{customdata[2]:.4g}<extra></extra>")
     heading = (f"Unit contributions to class {class_name(class_names, int(r.target))}"
                if len(class_names) > 1 else "Unit contributions to the prediction")
-    sub = (f"each input unit of layer {r.layer}: its activation × its weight to the explained score; red raises "
-           f"the score, blue lowers it. Click a bar to see what the unit responds to.<br>{sum_text(r)}")
+    silent = int(np.sum(np.asarray(r.contributions) == 0))
+    sub = (f"each input unit of layer {r.layer}: its activation × its weight to the explained score (red raises it, "
+           f"blue lowers it); the bias apart<br>{silent} of {len(c)} units contribute nothing here (activation 0). "
+           "Click a bar to see what that unit responds to.")
     return go.Figure([bars], layout(heading, sub, height=440, xaxis=dict(type="category", tickangle=-60,
                                                                        tickfont=dict(size=10)),
                                     yaxis=dict(title=dict(text="contribution"), zeroline=True, zerolinewidth=1.5),

@@ -41,7 +41,7 @@ def layout():
                  "Shapley values of the model's score for the explained class (its logit; a regression's predicted "
                  "value): each feature's (or image patch's) fair share of the change from the baseline input to "
                  "this sample, estimated from the model's answers on coalitions of features. Compare with LIME's "
-                 "local surrogate.", [html.Div(id=ids.SHAP_PARAMS, className="params")])
+                 "local surrogate.", [html.Div(id=ids.SHAP_PARAMS, className="params shap-params")])
 
 
 def _pattern():

@@ -86,7 +86,7 @@ def render_top(service, model_id: str, unit: int):
             for k, (s, a) in enumerate(zip(top, acts))]
     more = (note(f"First {TABLE_FEATURES} of {len(info.feature_names)} features shown.")
             if len(info.feature_names) > TABLE_FEATURES else None)
-    return html.Div([head, html.Div(html.Table([header, *body], className="units-table"), className="units-scroll"),
+    return html.Div([head, html.Div(html.Table([html.Thead(header), html.Tbody(body)], className="units-table"), className="units-scroll"),
                      more])
 
 
@@ -111,8 +111,9 @@ def register_callbacks(app, service):
         view = visible_view(service, tab, TAB, view, VIEW)
         trigger = ctx.triggered_id
         unit = None
-        if isinstance(trigger, dict) and trigger.get("type") == ids.UNITS_BARS:
-            unit = clicked_unit((clicks or [None])[0])
+        click = (clicks or [None])[0]
+        if isinstance(trigger, dict) and trigger.get("type") == ids.UNITS_BARS and click:   # not the new figure's
+            unit = clicked_unit(click)                                                      # empty clickData
             if unit is None:          # the bias or the summed bar: nothing to show
                 return alert("Click a unit's bar (the bias and the summed bar have no samples).", "info")
         if unit is None:
