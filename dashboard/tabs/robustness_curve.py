@@ -13,7 +13,7 @@ from ..figures.robustness import curve_figure
 from . import panel, visible_view
 
 TAB = ids.TAB_ROBUST_CURVE
-LABEL = "Robustness"
+LABEL = "Robustness curve"
 LEVEL = "model"
 VIEW = ("model",)
 ATTACK, NORM, POLL = "robust-curve-attack", "robust-curve-norm", "robust-curve-poll"

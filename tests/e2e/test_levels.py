@@ -10,6 +10,12 @@ MODEL_TABS = [TAB_LABELS[t] for t in ids.TAB_NAMES if TAB_LEVELS[t] == ids.LEVEL
 SAMPLE_TABS = [TAB_LABELS[t] for t in ids.TAB_NAMES if TAB_LEVELS[t] == ids.LEVEL_SAMPLE]
 
 
+def test_tab_labels_are_unique():
+    """A label names one tab: users (and page.tab) tell them apart by it."""
+    labels = list(TAB_LABELS.values())
+    assert len(labels) == len(set(labels)), labels
+
+
 def shown_tabs(page) -> list[str]:
     return [e.text.replace("\n", " ") for e in page.driver.find_elements(By.CSS_SELECTOR, f"#{ids.TABS} .tab")
             if e.is_displayed()]
