@@ -100,16 +100,16 @@ def edited_input(service, edited, state) -> np.ndarray:
 
 def feature_editor(info, x, lo, hi) -> html.Table:
     """One row per feature: its name, the value (editable), the range seen in the data."""
-    rows = [html.Tr([html.Th("Feature"), html.Th("Value"), html.Th("Seen in the data")])]
+    head = html.Thead(html.Tr([html.Th("Feature"), html.Th("Value"), html.Th("Seen in the data")]))
+    rows = []
     for j, name in enumerate(info.feature_names):
-        step = "any"
         rows.append(html.Tr([
             html.Td(name, className="whatif-name"),
-            html.Td(dcc.Input(id={"type": WHATIF_FEATURE, "index": j}, type="number", value=float(x[j]), step=step,
+            html.Td(dcc.Input(id={"type": WHATIF_FEATURE, "index": j}, type="number", value=float(x[j]), step="any",
                               debounce=0.25, className="param-number whatif-value", required=True)),
             html.Td(f"{heads.fmt(lo[j])} to {heads.fmt(hi[j])}", className="muted whatif-range"),
         ]))
-    return html.Table(rows, className="whatif-table")
+    return html.Table([head, html.Tbody(rows)], className="whatif-table")
 
 
 def canvas_editor(info) -> html.Div:
