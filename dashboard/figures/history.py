@@ -23,7 +23,7 @@ def _line(x, y, name, colour, dash=None, width=2.2, fmt=".4g"):
 
 
 def _legend():
-    return dict(showlegend=True, legend=dict(orientation="h", y=-0.3, yanchor="top", x=0, font=dict(size=12)))
+    return dict(showlegend=True, legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, font=dict(size=12)))
 
 
 def _trained(history) -> str:
@@ -50,7 +50,7 @@ def loss_figure(history) -> go.Figure:
 
 
 def _loss_name(history) -> str:
-    return "mean squared error / target variance" if history.task == "regression" else "cross-entropy"
+    return "MSE / target variance" if history.task == "regression" else "cross-entropy"
 
 
 def score_figure(history) -> go.Figure:

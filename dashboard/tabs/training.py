@@ -60,8 +60,8 @@ def render(service, model_id: str, layer=None, kind=None, log: bool = False):
             html.Section([graph(score_figure(h), id=ids.TRAIN_SCORE)])]))
         out.append(_caption(f"Scored at the end of every epoch, in evaluation mode: {rows} (evenly spread, the "
                             "same every epoch) and every held-out row. The dotted line is the mean over the "
-                            "epoch's training batches as the optimiser met them (with augmentation, while the "
-                            "weights moved). The last held-out value is the model card's."))
+                            "epoch's training batches as the optimiser met them (augmented where training "
+                            "augments, while the weights moved). The last held-out value is the model card's."))
     if series is None:
         return out + [alert("This model has no layer Glimpse can show histograms of.", "info")], layers, None, \
             kinds, None
