@@ -118,10 +118,11 @@ def tree_section(service, info, explain, depth) -> Section:
 
     result = explain("tree", **({} if depth in (None, "") else {"max_depth": depth}))
     reg = heads.regression(info)
-    scores = (("Fidelity to the network (held-out)", f"{result.fidelity:.3f}" if reg else f"{100 * result.fidelity:.1f}%"),
-              ("Tree accuracy (held-out)", f"{result.accuracy:.3f}" if reg else f"{100 * result.accuracy:.1f}%"),
-              ("Network accuracy (held-out)",
-               f"{result.network_accuracy:.3f}" if reg else f"{100 * result.network_accuracy:.1f}%"))
+    def score(v):     # a regression's R², a classifier's share
+        return f"{v:.3f}" if reg else f"{100 * v:.1f}%"
+    scores = (("Fidelity to the network (held-out)", score(result.fidelity)),
+              ("Tree accuracy (held-out)", score(result.accuracy)),
+              ("Network accuracy (held-out)", score(result.network_accuracy)))
     caption = ("A decision tree trained to imitate the network's predictions; the thick path is the route this sample "
                "takes.")
     return Section("Distilled decision tree", caption, tree_figure(result), "tree", {"max_depth": result.max_depth},

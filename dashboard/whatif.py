@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from explain_core.errors import DataError
 
-from . import heads, ids
+from . import heads
 from .components import alert, graph, note
 from .figures.common import METHOD_TITLES
 
@@ -188,9 +188,3 @@ def start_values(service, view, link_edit) -> tuple[list, str]:
         return unpack(link_edit, info, float(lo), float(hi)).tolist(), "link"
     return service.sample(view["model"], view["sample"]).inputs.reshape(-1).astype(float).tolist(), "sample"
 
-
-def link_of(info, values, lo=0.0, hi=1.0) -> str:
-    return pack(values, info, lo, hi)
-
-
-__all__ = ["drawable", "why_not", "pack", "unpack", "live_or_message", "edited_input", "ids"]

@@ -114,7 +114,8 @@ def register_callbacks(app, service):
         info = service.model_info(model_id)
         method = validate.choice(method, whatif.METHODS, "The what-if method", optional=False)
         values = whatif.store_values(edited, model_id, int(np.prod(info.input_shape)))
-        return [whatif.live_or_message(service, model_id, values, method, target_value(validate.target(target)))] * len(shown)
+        target = target_value(validate.target(target))
+        return [whatif.live_or_message(service, model_id, values, method, target)] * len(shown)
 
     app.clientside_callback(ClientsideFunction("glimpse_whatif", "keep"), Output(KEPT, "data"),
                             Output(ids.SHARE_STATUS, "children", allow_duplicate=True),

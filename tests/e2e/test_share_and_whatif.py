@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
@@ -35,10 +34,6 @@ def map_data(page):
     return page.js(MAP_DATA_JS)
 
 
-def store(page):
-    return page.js("var s = document.getElementById(arguments[0]); return s ? null : null;", ids.WHATIF_INPUT)
-
-
 def test_a_stroke_on_the_canvas_changes_the_prediction_and_the_map(glimpse):
     page = glimpse
     page.open(f"?model=mnist-cnn&sample=3&tab={ids.TAB_WHATIF}")
@@ -49,8 +44,8 @@ def test_a_stroke_on_the_canvas_changes_the_prediction_and_the_map(glimpse):
     cleared, cleared_map = prediction(page), map_data(page)
     canvas = page.driver.find_element(By.ID, "whatif-canvas")
     page.js("arguments[0].scrollIntoView({block: 'center'});", canvas)
-    left, top, w, h = page.js("var b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height];",
-                              canvas)
+    left, top, w, h = page.js("var b = arguments[0].getBoundingClientRect();"
+                              "return [b.left, b.top, b.width, b.height];", canvas)
     # a vertical stroke down the middle, a "1", with the mouse at viewport coordinates
     actions = ActionBuilder(page.driver)
     x = int(left + w / 2)
