@@ -117,10 +117,7 @@ class PrivateCopies:
                 self._copies.move_to_end(key)
                 return hit[1], hit[2]
         with hook_lock:
-            twin = copy.deepcopy(model).eval()
-        for m in twin.modules():
-            for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"):
-                getattr(m, attr, {}).clear()
+            twin = copy.deepcopy(model, _without_hooks(model)).eval()
         for p in twin.parameters():
             p.requires_grad_(False)
         with self._lock:
@@ -131,6 +128,21 @@ class PrivateCopies:
 
 
 COPIES = PrivateCopies()
+HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+              "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs")
+
+
+def _without_hooks(model: nn.Module) -> dict:
+    """A deepcopy memo that gives the copy empty hook dicts: a hook on the served model (a
+    bound method of a recorder holding tensors of a running explanation: another thread's,
+    or one that did not take the hook lock) is neither copied nor kept."""
+    memo = {}
+    for m in model.modules():
+        for attr in HOOK_DICTS:
+            d = getattr(m, attr, None)
+            if d is not None:
+                memo[id(d)] = type(d)()
+    return memo
 
 
 def _mask_hook(mask: torch.Tensor):

@@ -21,6 +21,10 @@ from dashboard import ids
 # missing favicon is not what these tests are about.
 BENIGN = ("favicon.ico",)
 
+# The first five per-sample tabs, which every kind of model is checked through figure by figure;
+# the later tabs and the model views are checked for every kind of model in test_every_view.py.
+FIRST_TABS = (ids.TAB_ACTIVATIONS, ids.TAB_WEIGHTS, ids.TAB_GRADIENTS, ids.TAB_LIME, ids.TAB_TREE)
+
 # the options of the open dcc.Dropdown menu (checklists use role=option too)
 MENU_OPTIONS = "//*[contains(concat(' ', @class, ' '), ' dash-dropdown-options ')]/*[@role='option']"
 
@@ -129,6 +133,16 @@ class Page:
         return self.until(lambda: (lambda f: f if f and check(f) else None)(self.figures(container_id)),
                           timeout, msg or f"figures in #{container_id}")
 
+    def wait_content(self, container_id: str, timeout=90) -> str:
+        """Wait until a tab's output shows something (a figure, a graph, words) and nothing is
+        loading; returns its text."""
+        script = ("var r = document.getElementById(arguments[0]); if (!r) return null;"
+                  "var drawn = r.querySelector('.js-plotly-plot, canvas, img, table');"
+                  "return (drawn || r.innerText.trim()) ? (r.innerText || ' ') : null;")
+        text = self.until(lambda: self.js(script, container_id), timeout, f"content in {container_id}")
+        self.idle(timeout)
+        return text
+
     def model_label(self) -> str:
         return self.dropdown_text(f"#{ids.MODEL_SELECT}")
 
@@ -198,8 +212,14 @@ class Page:
         self.until(lambda: self.sample_id() == sample_id, timeout, f"sample #{sample_id} in the sample panel")
 
     def tab(self, label: str):
+        """Click a tab's header; a tab of the other level ('This sample' / 'The whole model')
+        first switches the level, as a user would."""
         xpath = f"//div[@id='{ids.TABS}']//div[contains(@class,'tab')][normalize-space(.)='{label}']"
         el = self.driver.find_element(By.XPATH, xpath)
+        if not el.is_displayed():
+            level = ids.LEVEL_MODEL if "tab--model" in (el.get_attribute("class") or "") else ids.LEVEL_SAMPLE
+            self.driver.find_element(By.XPATH, f"//*[@id='{ids.LEVEL}']//label[.//input[@value='{level}']]").click()
+            self.until(lambda: el.is_displayed(), 10, f"the {level} level's tabs")
         el.click()
         self.until(lambda: "tab--selected" in (el.get_attribute("class") or ""), 10, f"tab {label!r} selected")
 

@@ -13,6 +13,7 @@ import torch
 
 from dashboard import ids
 from dashboard.layout import TAB_LABELS
+from tests.e2e.helpers import FIRST_TABS
 from explain_core.staged_data import staged_root
 from explain_core.uploads import uploads_root
 from tests.api.image_models import rgb_images, rgb_resnet
@@ -62,7 +63,7 @@ def add(page, model_path, expect: str, timeout=120):
 
 
 def every_tab_renders(page, expect: dict):
-    for tab in ids.TAB_NAMES:
+    for tab in FIRST_TABS:
         page.tab(TAB_LABELS[tab])
         want = expect.get(tab, "")
         page.wait_figures(ids.output(tab), lambda f: any(want in g["title"] + " " + g["subtitle"] for g in f), 90,
