@@ -117,8 +117,8 @@ def _leaf_key(result, leaves, majority) -> tuple[list, str]:
                          f" {lo:.4g} (low) … <span style='color:{ends[1]}'>■</span> {hi:.4g} (high)")
     classes = sorted(set(int(majority[i]) for i in leaves))
     return [_colour(majority[i]) for i in leaves], (
-        "leaf: the class the network gives most to the training samples that end there, and its share of them; "
-        "colour:  " + "  ".join(f"<span style='color:{_colour(k)}'>■</span> {_class_label(result.class_names, k)}"
+        "leaf: the class the network gives most to the training samples that end there, and its share of them"
+        "<br>colour:  " + "  ".join(f"<span style='color:{_colour(k)}'>■</span> {_class_label(result.class_names, k)}"
                                 for k in classes))
 
 
@@ -179,5 +179,5 @@ def tree_figure(result) -> go.Figure:
     lay = layout(title, sub, height=int(np.clip(220 + 75 * int(depth.max()), 360, 760)), annotations=edge_labels,
                  hovermode="closest", xaxis=dict(visible=False, range=[x.min() - 1, x.max() + 1 + right_pad]),
                  yaxis=dict(visible=False, autorange=False, range=[depth.max() + 0.7, -0.4]))
-    lay["margin"]["b"] = 34   # the colour key sits under the tree
+    lay["margin"]["b"] = 34 if _regression(result) else 52   # the colour key sits under the tree (two lines)
     return go.Figure(traces, lay)
