@@ -181,10 +181,10 @@ def layer_figure(state, rows: int, grad_rows: int, log: bool = False) -> go.Figu
                                                            "<extra></extra>"))
             axes[f"yaxis{suffix}"].update(type="linear", tickformat=".0%", range=[0, 1.05])
             axes[f"xaxis{suffix}"].update(title=dict(text="units, most often firing first"), showticklabels=False)
-            text = f"share of held-out rows each unit fires on · dead units (0%) in orange"
+            text = "share of held-out rows each unit fires on (dead: 0%, orange)"
         notes.append(dict(text=f"<b>{text}</b>", x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=12)))
     sub = f"activations over {rows:,} held-out rows" + (
         f" · gradients of the mean loss on {grad_rows:,} held-out rows" if grad_rows else "")
-    return go.Figure(traces, layout(f"{state.name} ({state.type}) now", sub, height=250 + 210 * rows_n,
-                                    annotations=notes, bargap=0, **axes))
+    return go.Figure(traces, layout(f"{state.name} ({state.type}) now", sub, height=270 + 210 * rows_n,
+                                    annotations=notes, bargap=0, margin=dict(l=10, r=10, t=104, b=10), **axes))
