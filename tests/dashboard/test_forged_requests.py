@@ -80,6 +80,9 @@ def entry(dep: dict, value, output: str):
 def outputs(output: str):
     def one(part):
         id_, prop = part.rsplit(".", 1)
+        if id_.startswith("{"):        # a pattern output (ALL): the renderer sends one entry per component
+            concrete = {k: (0 if v == ["ALL"] else v) for k, v in json.loads(id_).items()}
+            return [{"id": concrete, "property": prop}]
         return {"id": id_, "property": prop}
     return [one(p) for p in output[2:-2].split("...")] if output.startswith("..") else one(output)
 
