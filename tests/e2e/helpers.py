@@ -220,6 +220,7 @@ class Page:
             level = ids.LEVEL_MODEL if "tab--model" in (el.get_attribute("class") or "") else ids.LEVEL_SAMPLE
             self.driver.find_element(By.XPATH, f"//*[@id='{ids.LEVEL}']//label[.//input[@value='{level}']]").click()
             self.until(lambda: el.is_displayed(), 10, f"the {level} level's tabs")
+        self.js("arguments[0].scrollIntoView({block: 'center'});", el)   # not under the sticky header
         el.click()
         self.until(lambda: "tab--selected" in (el.get_attribute("class") or ""), 10, f"tab {label!r} selected")
 

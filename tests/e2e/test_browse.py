@@ -161,6 +161,7 @@ def test_each_tab_shows_its_figure(glimpse):
     figs = page.wait_figures(out, lambda f: f[0]["title"].startswith("Grad-CAM"))
     assert "from layer conv2 (14×14 map" in figs[0]["subtitle"]
     layer_picker = f"#{ids.PARAMS_A} .dash-dropdown"
+    page.click(".settings-summary")          # a method's settings are folded under the map's controls
     assert page.dropdown_options(layer_picker) == list(info.conv_layers)
     page.choose(layer_picker, "conv1")
     page.wait_figures(out, lambda f: "from layer conv1 (28×28 map" in f[0]["subtitle"], msg="Grad-CAM on conv1")
