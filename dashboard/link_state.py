@@ -55,6 +55,8 @@ def parse_extras(search: str | None, service=None) -> dict:
     for key in SIMPLE:
         if key in q:
             out[key] = _number(q[key])
+    if not isinstance(out.get("depth", 1), int):    # a slider holds a number only (the engine checks its range)
+        out.pop("depth")
     specs = service.methods() if service is not None else {}
     for slot, method in (("a", out["method"]), ("b", out["compare"])):
         spec = specs.get(method)

@@ -141,4 +141,5 @@ def test_link_extras_read_back_as_control_values(service):
     assert got["channels"] is True
     cids = [{"type": ids.PARAM, "slot": "a", "method": "smoothgrad", "name": n} for n in ("n_samples", "abs", "seed")]
     assert param_values(got, "a", "smoothgrad", cids, [25, ["on"], 0], service) == [7, [], 0]
-    assert parse_extras("?target=-1&depth=abc", service).get("target") is None
+    bad = parse_extras("?target=-1&depth=abc&lime_samples=abc", service)
+    assert bad.get("target") is None and "depth" not in bad and bad["lime_samples"] == "abc"   # named by LIME
