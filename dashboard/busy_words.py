@@ -10,9 +10,11 @@ from .tabs import busy_spinner
 
 
 def _count(v, default) -> str:
+    """A count for the words; anything that is not a finite number (a forged or half-typed
+    value: the engine names it) reads as the default."""
     try:
         return f"{int(float(v)):,}"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return f"{default:,}"
 
 

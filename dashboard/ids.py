@@ -242,3 +242,11 @@ PRESENT = "present-state"                    # dcc.Store {"on", "model", "sample
 PRESENT_KEY = "present-key"                  # dcc.Store: the last key pressed while presenting (assets/present.js)
 PRESENT_BADGE = "present-badge"              # "Sample 2 of 3 · ← → step · Esc leaves"
 WHATIF_INPUT = "whatif-input"                # dcc.Store {"model", "sample", "values": [...]}: the edited sample
+
+# Not in the first layout: pattern-id types (their components come with a tab's output, so
+# their callbacks match ALL of them) and ids of what a render callback draws, and values.
+RENDERED = frozenset({
+    ARCH_GRAPH, ERR_CONFUSION, ERR_FIT, ERR_MISTAKE, ERR_MISTAKES_TABLE, ERR_RELIABILITY, ERR_RESIDUALS, ERR_SLICES,
+    HIDDEN_SELECTION, LAYERS_FIGURE, LAYERS_SUMMARY, LAYERS_TABLE, PRUNE_UNIT_BARS, SAMPLE_VALUES, TRAIN_LOSS,
+    TRAIN_NOTE, TRAIN_RIDGES, TRAIN_SCORE, UNITS_BARS, UNITS_OPEN, UNITS_UNIT, LEVEL_MODEL, LEVEL_SAMPLE,
+})

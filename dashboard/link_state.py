@@ -16,6 +16,8 @@ from urllib.parse import parse_qs
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from explain_core.errors import ParameterError
+
 from . import ids, validate
 
 # address key -> the control it sets (the parameters of the methods: "a.<name>", "b.<name>")
@@ -128,7 +130,23 @@ def _written(value):
 
 
 def _pending(todo, done, model) -> bool:
-    return bool(todo) and not done and todo.get("model") == model
+    return bool(_mapping(todo, "The link's settings")) and not done and todo.get("model") == model
+
+
+def _mapping(value, what: str) -> dict:
+    """A store the page wrote as a dict (or nothing); anything else was forged."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"{what} must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _offered(options) -> set:
+    """The values of a dropdown's options, checked."""
+    if not isinstance(options, list) or not all(isinstance(o, dict) and "value" in o for o in options):
+        raise ParameterError("A picker's options must be a list of {label, value}")
+    return {o["value"] for o in options}
 
 
 def register_callbacks(app, service):
@@ -164,8 +182,7 @@ def register_callbacks(app, service):
         if not _pending(todo, done, model) or not options or len(options) < 2:
             raise PreventUpdate        # not the linked model's classes yet
         target = todo.get("target")
-        offered = {o["value"] for o in options}
-        return (target if target in offered else no_update), True
+        return (target if _hashable(target) and target in _offered(options) else no_update), True
 
     for part, picker in (("layer", ids.ACT_LAYER), ("wlayer", ids.WEIGHT_LAYER)):
         @app.callback(Output(picker, "value", allow_duplicate=True), Output(done_id(part), "data"),
@@ -175,13 +192,13 @@ def register_callbacks(app, service):
             if not _pending(todo, done, model) or not options:
                 raise PreventUpdate
             wanted = todo.get(part)
-            return (wanted if wanted in {o["value"] for o in options} else no_update), True
+            return (wanted if _hashable(wanted) and wanted in _offered(options) else no_update), True
 
     @app.callback(*[Output(c, "value", allow_duplicate=True) for c in SIMPLE.values()],
                   Output(ids.GRAD_CHANNELS, "value", allow_duplicate=True), Output(done_id("simple"), "data"),
                   Input(ids.LINK_TODO, "data"), State(done_id("simple"), "data"), prevent_initial_call=True)
     def _simple(todo, done):
-        if not todo or done:
+        if not _mapping(todo, "The link's settings") or done:
             raise PreventUpdate
         values = [todo[k] if k in todo else no_update for k in SIMPLE]
         channels = no_update if "channels" not in todo else (["each"] if todo["channels"] else [])
@@ -193,12 +210,19 @@ def register_callbacks(app, service):
                       State(method_id, "value"), State(_pattern(slot), "id"), State(_pattern(slot), "value"),
                       State(done_id(slot), "data"), State(ids.MODEL, "data"), prevent_initial_call=True)
         def _params(_children, todo, method, control_ids, current, done, model, slot=slot):
-            wanted = (todo or {}).get("method" if slot == "a" else "compare")
             if not _pending(todo, done, model) or not todo.get(slot):
                 raise PreventUpdate
+            wanted = todo.get("method" if slot == "a" else "compare")
+            _mapping(todo.get(slot), "The link's method settings")
+            if not isinstance(control_ids, list) or not all(isinstance(c, dict) for c in control_ids):
+                raise ParameterError("The method's controls must be a list of ids")
             if method != wanted or not any(c.get("method") == method for c in control_ids or ()):
                 raise PreventUpdate    # the linked method's controls are not built yet
             return param_values(todo, slot, method, control_ids, current or [], service), True
+
+
+def _hashable(value) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
 
 
 def _pattern(slot):
