@@ -52,7 +52,7 @@ TARGETS_MS = {"cached": 300, "uncached": 1000}
 class Tally:
     times: dict = field(default_factory=lambda: {"cached": [], "uncached": [], "flood": []})
     errors: dict = field(default_factory=lambda: {"5xx": 0, "4xx": 0, "no_answer": 0})
-    messages: list = field(default_factory=list)     # answers with an alert instead of a figure
+    messages: list = field(default_factory=list)     # answers with an error alert instead of a figure
     statuses: dict = field(default_factory=dict)
     answered: list = field(default_factory=list)       # (time.monotonic() at the answer, status)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,8 +69,8 @@ class Tally:
                 self.errors["4xx"] += 1
             else:
                 self.times[kind].append(seconds)
-                if '"role":"alert"' in text.replace(" ", ""):
-                    self.messages.append(text[:300])
+                if "alert alert-error" in text:      # an error instead of a figure (a warning
+                    self.messages.append(text[:300])   # beside one, e.g. LIME's bad fit, is not)
 
 
 def click(session: requests.Session, url: str, body: dict, timeout: float = 60) -> tuple[float, int | None, str]:

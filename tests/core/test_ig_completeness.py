@@ -41,13 +41,21 @@ def test_relative_delta_below_one_percent_at_64_steps(service, model_id):
 
 @pytest.mark.parametrize("model_id", ["mnist-cnn", "mnist-mlp"])
 def test_relative_delta_shrinks_with_more_steps(service, model_id):
+    """On a ReLU network the trapezoid rule's error is not monotone in the steps for every
+    sample (a kink between two nodes can land better at 64 than at 256: a retrained MLP gave
+    0.0049 at 64 and 0.0066 at 256 for one digit), but it falls from 8 steps, stays under 1%,
+    and falls on average."""
     model, _, ids = held_out(service, model_id)
+    rows = []
     for i in ids:
         x = service.input_tensor(model_id, i)
         deltas = [IntegratedGradients(model, n_steps=n, rule="riemann_trapezoid").attribute(x).relative_delta
                   for n in (8, 64, 256)]
-        assert deltas[0] > deltas[1] > deltas[2], (model_id, i, deltas)
+        assert deltas[0] > max(deltas[1], deltas[2]), (model_id, i, deltas)
         assert deltas[2] < 0.01
+        rows.append(deltas)
+    means = np.mean(rows, axis=0)
+    assert means[0] > means[1] > means[2], (model_id, means)
 
 
 def test_completeness_with_a_mean_baseline_on_a_tabular_model(service):
