@@ -94,7 +94,9 @@ def test_lime_patch_size_follows_the_image(glimpse):
     page.open(f"?model={RGB}&tab=lime")
     page.wait_figures(out, lambda f: "49 segments" in figure_text(f), 60, "LIME's default 4-pixel patches")
     box = page.duo.find_element(f"#{ids.LIME_PATCH}")
-    page.until(lambda: box.get_attribute("placeholder") == "default (4)" and box.get_attribute("max") == "14", 10,
+    wrap = page.duo.find_element(f"#{ids.LIME_PATCH_WRAP}")    # the largest value is said, not the field's max
+    page.until(lambda: box.get_attribute("placeholder") == "default (4)"
+               and "from 2 to 14" in (wrap.get_attribute("title") or ""), 10,
                "the patch size's default and largest value for 28×28")
     box.send_keys("7\n")
     page.wait_figures(out, lambda f: "16 segments" in figure_text(f), 60, "7-pixel patches")
