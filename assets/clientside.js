@@ -29,6 +29,9 @@
     }
     // the rest of the view: the explained class, the tab's controls (assets/link.js `extras`)
     Object.keys(extras || {}).forEach(function (k) { q.set(k, extras[k]); });
+    // presentation mode's list (assets/present.js), so a step or a reload stays presenting
+    var present = dc.glimpse_present && dc.glimpse_present.link && dc.glimpse_present.link();
+    Object.keys(present || {}).forEach(function (k) { q.set(k, present[k]); });
     return '?' + q.toString();
   }
 

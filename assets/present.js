@@ -5,6 +5,7 @@
   var dc = window.dash_clientside = window.dash_clientside || {};
   var MAX = 500;
   var INITIAL = window.location.search;   // the link as opened (the page rewrites its address later)
+  var listed = null;   // the list while presenting: assets/clientside.js `address` keeps it in the link
 
   /* the link's list: whole numbers >= 0, at most MAX, duplicates dropped; null when absent */
   function linkList(search) {
@@ -21,6 +22,7 @@
   }
 
   function setAddress(on, list) {
+    listed = on ? list.slice() : null;
     var q = new URLSearchParams(window.location.search);
     if (on) { q.set('present', '1'); q.set('samples', list.join(',')); } else { q.delete('present'); q.delete('samples'); }
     var s = q.toString();
@@ -42,6 +44,10 @@
   }, true);
 
   dc.glimpse_present = {
+    /* the link's part while presenting ({present: '1', samples: '3,17,42'}), else null:
+       every address the page writes keeps it, so a step or a reload stays in the mode */
+    link: function () { return listed ? {present: '1', samples: listed.join(',')} : null; },
+
     /* Outputs: presentation state, a selection request, the badge. */
     present: function (n, keyEvent, state, search, shown, p) {
       var nu = dc.no_update, trig = dc.callback_context.triggered_id;
@@ -66,6 +72,7 @@
       }
       if (trig === 'view-state' && on && state.model !== p.model) {   // another model: leave
         document.body.classList.remove('presenting');
+        setAddress(false);
         return [{on: false, started: true}, nu, ''];
       }
       return [nu, nu, nu];
