@@ -12,9 +12,10 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..methods.base import check_param
-from ..methods.registry import RUNNERS, METHODS, normalise_params
+from ..methods.registry import RUNNERS
 from .report import COLUMNS, quality_params
-from .requests import TABLE_METHODS, method_scores
+from .sanity import randomised_copy
+from .table import method_scores, rankable_methods, table_quality
 
 DEFAULT_SAMPLES = 10
 NAME = "method-ranking"
@@ -30,6 +31,7 @@ class MethodRanking:
     flagged: np.ndarray               # (methods,) share of samples whose map barely changed when random
     samples: tuple[int, ...]
     best: dict                        # column -> method with the best mean
+    draws: tuple[int, ...] = ()       # each method's max-sensitivity draws (quality/table.py)
 
     def ranks(self) -> dict:
         """method -> mean rank over the columns (1 = best everywhere), from the means."""
@@ -77,20 +79,16 @@ def method_ranking(ctx, n_samples: int = DEFAULT_SAMPLES) -> MethodRanking:
     preds = dict(zip((int(i) for i in held.ids), held.predictions))
     regression = ctx.head.task == "regression"
     q = quality_params({})
-    methods = []
-    for m in TABLE_METHODS:
-        try:
-            if data.kind in METHODS[m].kinds:
-                methods.append((m, normalise_params(m, {}, data.kind, ctx.model, data.input_shape)))
-        except ParameterError:
-            continue
+    methods = rankable_methods(data.kind, ctx.model, data.input_shape)
+    random_model = randomised_copy(ctx.explained, q["seed"])
     scores = np.zeros((len(methods), len(ids), len(COLUMNS)))
     flagged = np.zeros((len(methods), len(ids)), bool)
     for k, i in enumerate(ids):
         target = 0 if regression else int(preds[i])
         for j, (m, params) in enumerate(methods):
             attribution = RUNNERS[m](ctx.explained, data, data.X[i], target, params).attribution
-            row = method_scores(ctx, i, m, params, target, q, attribution)
+            row = method_scores(ctx, i, m, params, target, table_quality(q, params), attribution,
+                                random_model=random_model)
             scores[j, k] = [getattr(row, key) for key, _, _ in COLUMNS]
             flagged[j, k] = row.flagged
         if progress:
@@ -99,7 +97,8 @@ def method_ranking(ctx, n_samples: int = DEFAULT_SAMPLES) -> MethodRanking:
     names = tuple(m for m, _ in methods)
     best = {key: names[int(np.argmin(mean[:, c]) if better == "low" else np.argmax(mean[:, c]))]
             for c, (key, _, better) in enumerate(COLUMNS)}
-    return MethodRanking(names, tuple(k for k, _, _ in COLUMNS), mean, std, flagged.mean(1), tuple(ids), best)
+    draws = tuple(table_quality(q, p)["n_draws"] for _, p in methods)
+    return MethodRanking(names, tuple(k for k, _, _ in COLUMNS), mean, std, flagged.mean(1), tuple(ids), best, draws)
 
 
 from ..model_views.registry import register  # noqa: E402  (explain_core/model_views imports this module)

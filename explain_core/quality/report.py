@@ -106,6 +106,7 @@ class MethodScores:
     sensitivity: float
     randomisation: float        # Spearman with the fully randomised model's map (low: good)
     flagged: bool
+    draws: int = 0              # max-sensitivity's draws (the table takes fewer for costly maps)
 
 
 @dataclass(frozen=True)

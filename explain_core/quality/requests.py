@@ -10,27 +10,19 @@ from ..cache import result_key
 from ..errors import ParameterError
 from ..methods.base import check_param
 from ..methods.registry import RUNNERS, METHODS, normalise_params
-from .report import MethodScores, MethodTable, best_of, quality_params, quality_report
-from .sanity import randomisation
+from .report import MethodTable, best_of, quality_params, quality_report
+from .sanity import randomisation, randomised_copy
 from .stability import STOCHASTIC, stability_of
+from .table import _quantity, method_scores, rankable_methods, table_quality
 
 KINDS = ("scores", "sanity", "stability", "table", "ig-accuracy")
-TABLE_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion", "lime")
 MAX_SEEDS = 20
 
 
 def table_methods(service, model_id: str) -> tuple[str, ...]:
+    """The methods the which-method table ranks for this model (quality/table.py)."""
     tm = service._model(model_id)
-    out = []
-    for m in TABLE_METHODS:
-        if tm.data.kind not in METHODS[m].kinds:
-            continue
-        try:
-            normalise_params(m, {}, tm.data.kind, tm.module, tm.data.input_shape)
-        except ParameterError:      # e.g. Grad-CAM without a convolution layer
-            continue
-        out.append(m)
-    return tuple(out)
+    return tuple(m for m, _ in rankable_methods(tm.data.kind, tm.module, tm.data.input_shape))
 
 
 def _cached(service, key: str, compute):
@@ -43,10 +35,6 @@ def _cached(service, key: str, compute):
     return result
 
 
-def _quantity(tm) -> str:
-    return "value" if tm.head.task == "regression" else "probability"
-
-
 def run(service, kind: str, model_id: str, sample_id, method: str | None = None, target=None,
         quality: dict | None = None, seeds=5, **params):
     if kind not in KINDS:
@@ -57,8 +45,8 @@ def run(service, kind: str, model_id: str, sample_id, method: str | None = None,
         t = service._target(tm, i, None if target is None else int(target))
         key = result_key(service._hash(tm), service._sample_key(tm, i), "quality-table", q) + f":{t}"
         return _cached(service, key, lambda: _table(service, model_id, i, t, q))
-    if method not in TABLE_METHODS + ("kernel_shap",):
-        raise ParameterError(f"Quality checks apply to {', '.join(TABLE_METHODS)}; got {method!r}")
+    if method not in (ranked := table_methods(service, model_id)):
+        raise ParameterError(f"Quality checks apply to the maps of a class: {', '.join(ranked)}; got {method!r}")
     if kind == "stability":
         return _stability(service, model_id, i, method, target, seeds, params)
     result = service.explain(model_id, i, method, target=target, **params)
@@ -105,22 +93,12 @@ def _stability(service, model_id, i, method, target, seeds, params):
 def _table(service, model_id: str, i: int, target: int, q: dict) -> MethodTable:
     tm = service._model(model_id)
     start = time.perf_counter()
+    random_model = randomised_copy(tm.explained, q["seed"])
     rows = []
-    for m in table_methods(service, model_id):
+    for m, norm in rankable_methods(tm.data.kind, tm.module, tm.data.input_shape):
         result = service.explain(model_id, i, m, target=target)
-        norm = normalise_params(m, {}, tm.data.kind, tm.module, tm.data.input_shape)
-        rep = run(service, "scores", model_id, i, m, target, q)
-        rows.append(method_scores(tm, i, m, norm, target, q, result.attribution, rep))
+        mq = table_quality(q, norm)
+        rep = run(service, "scores", model_id, i, m, target, mq)
+        rows.append(method_scores(tm, i, m, norm, target, mq, result.attribution, rep, random_model))
     return MethodTable(int(target), _quantity(tm), tuple(rows), best_of(rows), time.perf_counter() - start)
 
-
-def method_scores(tm, i: int, method: str, params: dict, target: int, q: dict, attribution, report=None
-                  ) -> MethodScores:
-    """One row of the which-method table (tm: anything with explained, data, head)."""
-    if report is None:
-        report = quality_report(tm.explained, tm.data, tm.head.link, _quantity(tm), tm.data.X[i], attribution,
-                                target, method, params, q)
-    san = randomisation(tm.explained, tm.data.X[i], target, _explainer(tm, i, method, params, target), method,
-                        original=attribution, seed=q["seed"], full_only=True)
-    return MethodScores(method, report.curves.deletion_auc, report.curves.insertion_auc, report.infidelity,
-                        report.sensitivity, san.final, san.flagged)
