@@ -15,6 +15,8 @@
     python -m bench quality                  the quality panel and 'which method' table on the CNN; infidelity and
                                              max-sensitivity against Captum's (bench/quality.py)
     python -m bench robustness               FGSM and PGD-20 per digit on the CNN against Captum's (bench/robustness.py)
+    python -m bench dataset-ig               IG for all 5,000 digits to 1% completeness each vs Captum's per-digit
+                                             loop at its defaults (bench/dataset_ig.py; --digits N, --captum-every k)
     python -m bench all --tiny --out /tmp/b --docs /tmp/b   smallest sizes (what the smoke test runs)
 """
 from __future__ import annotations
@@ -120,7 +122,7 @@ def main(argv=None) -> int:
         from .latency import main as latency_main
 
         return latency_main(argv[1:])
-    if argv[:1] in (["load"], ["fairness"], ["scale-page"], ["quality"], ["robustness"]):   # their own options (python -m bench load --help)
+    if argv[:1] in (["load"], ["fairness"], ["scale-page"], ["quality"], ["robustness"], ["dataset-ig"]):   # their own options (python -m bench load --help)
         from importlib import import_module
 
         return import_module(f".{argv[0].replace('-', '_')}", __package__).main(argv[1:])

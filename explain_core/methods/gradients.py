@@ -126,8 +126,8 @@ def _path_points(u: torch.Tensor, a: torch.Tensor, zx: torch.Tensor, channels_la
     in the memory order the model will read (no copy to channels-last afterwards).
     lerp is exact at both ends: the α = 1 row is zx itself and the α = 0 row is u, so
     exact ties there (max-pool windows over a blank background) break as in the model."""
-    if channels_last:
-        perm = lambda t: t.permute(0, 2, 3, 1)     # noqa: E731  NCHW -> NHWC views
+    if channels_last:      # NHWC copies (one row per sample): lerp then writes NHWC rows, not NCHW ones
+        perm = lambda t: t.permute(0, 2, 3, 1).contiguous()     # noqa: E731
         z = torch.lerp(perm(u)[:, None], perm(zx)[:, None], a.view(1, -1, 1, 1, 1))
         return z.reshape((-1,) + z.shape[2:]).permute(0, 3, 1, 2)
     z = torch.lerp(u[:, None], zx[:, None], a.view((1, -1) + (1,) * (zx.dim() - 1)))
@@ -144,6 +144,20 @@ def _noise_points(zx: torch.Tensor, sigma: torch.Tensor, L: torch.Tensor, channe
     return z.reshape((-1,) + tuple(zx.shape[1:]))
 
 
+def head_call(model, head, build, cl: bool):
+    """head(leaf) for a fresh leaf = build(cl), with grad; a model that cannot take
+    channels-last rows is remembered and run in the usual order. -> (out, leaf, cl)."""
+    while True:
+        leaf = build(cl).requires_grad_(True)
+        try:
+            with torch.enable_grad():
+                return head(leaf), leaf, cl
+        except RuntimeError:
+            if not cl:
+                raise
+            _CHANNELS_LAST_FAILS[model], cl = True, False
+
+
 def _head_sums(model, head, points, g: int, zshape, per: int, rows: int, t, w: torch.Tensor, probe: int,
                keep=()):
     """Run `head` over the rows of g samples × `per` rows each (points(k, channels_last)
@@ -158,17 +172,8 @@ def _head_sums(model, head, points, g: int, zshape, per: int, rows: int, t, w: t
     for k0 in range(0, per, steps):
         k = slice(k0, min(per, k0 + steps))
         K = k.stop - k0
-        cl = channels_last_ok(model, torch.empty((g * K,) + (1,) * len(zshape)))
-        while True:
-            leaf = points(k, cl).requires_grad_(True)
-            try:
-                with torch.enable_grad():
-                    out = head(leaf)
-                break
-            except RuntimeError:
-                if not cl:
-                    raise
-                _CHANNELS_LAST_FAILS[model], cl = True, False
+        out, leaf, cl = head_call(model, head, lambda cl: points(k, cl),
+                                  channels_last_ok(model, torch.empty((g * K,) + (1,) * len(zshape))))
         with torch.enable_grad():
             if t is None:
                 t = out.detach().view(g, K, -1)[:, probe - k0].argmax(1)
