@@ -130,6 +130,10 @@ def output(tab: str) -> str:
 ACT_LAYER = "act-layer"
 ALL_LAYERS = "__all__"
 WEIGHT_LAYER = "weight-layer"
+WEIGHT_VIEW = "weight-view"            # radio: strongest units / one unit / whole layer (tabs/weights.py)
+WEIGHT_UNIT = "weight-unit"            # number: the unit drawn in the shape of its inputs
+WEIGHT_PER_UNIT = "weight-per-unit"    # div around the two above: shown for layers whose rows have a shape
+WEIGHT_UNITS = "weight-units"          # span: the layer's unit numbers ("of 0–63") beside WEIGHT_UNIT
 METHOD_A = "method-a"
 METHOD_B = "method-b"
 NO_METHOD = "none"

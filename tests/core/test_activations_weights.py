@@ -81,10 +81,10 @@ def test_cnn_weights_equal_the_parameters(service):
     w = FilterWeights(model).explain()
     assert [(lw.name, lw.kind, lw.weights.shape) for lw in w.layers] == [
         ("conv1", "conv", (16, 1, 3, 3)), ("conv2", "conv", (32, 16, 3, 3)),
-        ("fc1", "dense", (64, 1568)), ("fc2", "dense", (10, 64))]
+        ("fc1", "dense_map", (64, 32, 7, 7)), ("fc2", "dense", (10, 64))]     # fc1 reads pool2's 32×7×7
     for lw in w.layers:
         module = dict(model.named_modules())[lw.name]
-        np.testing.assert_array_equal(lw.weights, module.weight.detach().numpy())
+        np.testing.assert_array_equal(lw.weights.reshape(module.weight.shape), module.weight.detach().numpy())
         np.testing.assert_array_equal(lw.bias, module.bias.detach().numpy())
         assert isinstance(lw.weights, np.ndarray) and not lw.weights.flags.writeable
 

@@ -308,7 +308,7 @@ def test_tabular_first_layer_names_its_inputs(service):
 
 def test_big_dense_matrix_is_one_image_pixel_per_weight(cnn_weights):
     layer = next(lw for lw in cnn_weights.layers if lw.name == "fc1")
-    out, inp = layer.weights.shape
+    out, inp = layer.weights.shape[0], int(np.prod(layer.weights.shape[1:]))    # (64, 32, 7, 7): 64 × 1568
     fig = layer_weights_figure(layer)
     assert png_size(image_sources(fig)[0]) == (inp, out)
     _, lo, hi = colour_bar(fig)
