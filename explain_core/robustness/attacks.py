@@ -70,40 +70,46 @@ def _direction(g: torch.Tensor, norm: str) -> torch.Tensor:
 
 
 def _project(z0, z, eps, norm: str) -> torch.Tensor:
+    """eps: L∞, already shaped per sample (_per_sample); L2, a number or one per sample."""
     diff = z - z0
     if norm == "linf":
-        e = _per_sample(eps, z)
-        return z0 + torch.maximum(torch.minimum(diff, e), -e)
+        return z0 + torch.maximum(torch.minimum(diff, eps), -eps)
     n = diff.flatten(1).norm(dim=1)
     factor = torch.where(n > 0, (torch.as_tensor(eps, dtype=z.dtype) / n.clamp_min(1e-12)).clamp(max=1.0),
                          torch.ones_like(n))
     return z0 + diff * _per_sample(factor, diff)
 
 
-def _step(model, z, goal, labels, size, norm, lo, hi, mask):
+def _step(model, z, goal, labels, size: torch.Tensor, norm, lo, hi, mask):
+    """size: per sample, shaped by _per_sample. clamp(v, lo, hi) is max(min(v, hi), lo) as lo ≤ hi."""
     d = _direction(_gradient(model, z, goal, labels), norm)
     if mask is not None:
         d = d * mask
-    return torch.maximum(torch.minimum(z + _per_sample(size, z) * d, hi), lo)
+    return torch.clamp(z + size * d, lo, hi)
 
 
 @torch.no_grad()
 def fgsm(model, z0: torch.Tensor, goal: Goal, labels: torch.Tensor, eps, lo, hi, norm: str = "linf",
          mask=None) -> torch.Tensor:
     """One step of size ε (the fast gradient sign method; L2: the fast gradient method)."""
-    return _step(model, z0, goal, labels, eps, norm, lo, hi, mask)
+    return _step(model, z0, goal, labels, _per_sample(eps, z0), norm, lo, hi, mask)
 
 
 @torch.no_grad()
 def pgd(model, z0: torch.Tensor, goal: Goal, labels: torch.Tensor, eps, step, steps: int, lo, hi,
         norm: str = "linf", random_start: bool = False, seed: int = 0, mask=None) -> torch.Tensor:
-    """`steps` steps of size `step`, each projected back into the ε-ball and the bounds."""
+    """`steps` steps of size `step`, each projected back into the ε-ball and the bounds.
+    The per-sample step and ε are shaped once, not per step. The projection keeps Captum's
+    arithmetic (z0 + clamp(z − z0, −ε, ε)): a one-ulp difference at a ReLU's kink can turn
+    a later gradient's sign and the attacks apart."""
     z = z0
     if random_start:
-        z = torch.maximum(torch.minimum(_random_point(z0, eps, norm, seed, mask), hi), lo)
+        z = torch.clamp(_random_point(z0, eps, norm, seed, mask), lo, hi)
+    size = _per_sample(step, z0)
+    e = _per_sample(eps, z0) if norm == "linf" else eps
     for _ in range(int(steps)):
-        z = _step(model, z, goal, labels, step, norm, lo, hi, mask)
-        z = torch.maximum(torch.minimum(_project(z0, z, eps, norm), hi), lo)
+        z = _step(model, z, goal, labels, size, norm, lo, hi, mask)
+        z = torch.clamp(_project(z0, z, e, norm), lo, hi)
     return z
 
 
