@@ -38,14 +38,21 @@ FORBIDDEN_SOURCE = (
 FORBIDDEN_PICKLE = FORBIDDEN_SOURCE[1:2]   # a pickled custom class runs its C++ __setstate__ on load
 
 
-def clean_archive(content: bytes, limits: ModelLimits) -> bytes:
-    """A stored zip with the same entries as `content`, or a ModelFileError naming the limit."""
+def open_archive(content: bytes, limits: ModelLimits) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The zip and its entries, checked against the limits from the central directory alone
+    (nothing inflated yet); a ModelFileError when it is not a readable zip or breaks one."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(content))
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
         raise ModelFileError(f"{NOT_LOADED}it is not a readable zip archive ({e}).") from None
     check_directory(infos, limits)
+    return zf, infos
+
+
+def clean_archive(content: bytes, limits: ModelLimits) -> bytes:
+    """A stored zip with the same entries as `content`, or a ModelFileError naming the limit."""
+    zf, infos = open_archive(content, limits)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as clean:
         for info in infos:

@@ -24,7 +24,7 @@ import zipfile
 import torch
 from torch._export.serde.serialize import _SERIALIZE_TO_TORCH_DTYPE
 
-from .archive import MIB, _inflate, check_directory
+from .archive import MIB, _inflate, open_archive
 from .limits import ModelLimits
 from .pt2_checks import PATH, need, refused, tensor_meta
 from .pt2_graph import clean_program
@@ -85,12 +85,7 @@ def clean_pt2(content: bytes, limits: ModelLimits | None = None) -> tuple[bytes,
 def _entries(content: bytes, limits: ModelLimits) -> dict[str, bytes]:
     """Every entry under the archive's one top folder, checked against the allow-list and the
     limits before it is inflated."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(content))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
-        raise refused(f"it is not a readable zip archive ({e})") from None
-    check_directory(infos, limits)
+    zf, infos = open_archive(content, limits)
     roots = {info.filename.split("/", 1)[0] for info in infos}
     need(len(roots) == 1 and all("/" in i.filename for i in infos), "its entries are not in one top folder")
     entries = {}

@@ -26,16 +26,12 @@ from explain_core.errors import ModelFileError, UnknownIdError
 from explain_core.model_safety import ModelLimits, archive, first_forward, load_checked
 from explain_core.models.architectures import MnistCNN, MnistMLP, TabularMLP
 from explain_core.uploads import load_torchscript, load_upload, stored_upload_ids, uploads_root
+from tests.model_files import script_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def saved(module: nn.Module, trace_input: torch.Tensor | None = None) -> bytes:
-    module.eval()
-    scripted = torch.jit.trace(module, trace_input) if trace_input is not None else torch.jit.script(module)
-    buf = io.BytesIO()
-    torch.jit.save(scripted, buf)
-    return buf.getvalue()
+saved = script_bytes      # a module scripted (or traced on an input) and saved, as a user would
 
 
 def fresh(tmp_path) -> ExplanationService:
