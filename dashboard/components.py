@@ -83,6 +83,8 @@ def skeleton(children) -> str:
             props = {k: v for k, v in node.to_plotly_json()["props"].items() if k != "children"}
             if isinstance(node, dcc.Graph):   # an id'd figure is updated in place; any other differs
                 props["figure"] = "in place" if cid is not None else id(node)
+            if isinstance(node, html.Img) and cid is not None:   # an id'd image's source too
+                props["src"] = "in place"
             return [type(node).__name__, json.dumps(props, sort_keys=True, default=str),
                     walk(getattr(node, "children", None), cid)]
         if isinstance(node, (str, int, float)):
@@ -106,7 +108,7 @@ def redraw(children, drawn: str | None):
 
 
 def in_place_updates(node) -> list[tuple]:
-    """(id, props) for every id'd figure and id'd text in a tree."""
+    """(id, props) for every id'd figure, image and text in a tree."""
     out = []
     if isinstance(node, (list, tuple)):
         for c in node:
@@ -116,6 +118,8 @@ def in_place_updates(node) -> list[tuple]:
         children = getattr(node, "children", None)
         if cid is not None and isinstance(node, dcc.Graph):
             out.append((cid, {"figure": node.figure}))
+        if cid is not None and isinstance(node, html.Img):
+            out.append((cid, {"src": node.src}))
         if cid is not None and isinstance(children, (str, int, float)):
             out.append((cid, {"children": children}))
         elif children is not None:

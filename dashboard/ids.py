@@ -54,6 +54,10 @@ PROBA_GRAPH = "proba-graph"
 PROBA_HEAD = "proba-head"            # the line above PROBA_GRAPH (class probabilities, or a regression's value)
 SAMPLE_VALUES = "sample-values"      # a table row's own feature values, inside SAMPLE_INFO
 SAMPLE_ERROR = "sample-error"        # a regression sample's prediction − true value, inside SAMPLE_INFO
+SAMPLE_WHICH = "sample-which"        # "#12 (held-out data)", inside SAMPLE_INFO
+SAMPLE_PROB = "sample-prob"          # the prediction's probability, inside SAMPLE_INFO
+SAMPLE_IMG = "sample-img"            # the image sample, inside SAMPLE_INFO
+SAMPLE_DRAWN = "sample-drawn"        # dcc.Store: the skeleton SAMPLE_INFO shows (components.redraw)
 # the address beyond model/sample/tab/methods (dashboard/link_state.py)
 LINK_INITIAL = "link-initial"        # dcc.Store: the address the page was opened with
 LINK_TODO = "link-todo"              # dcc.Store: what that address asks the controls for
@@ -252,5 +256,6 @@ WHATIF_INPUT = "whatif-input"                # dcc.Store {"model", "sample", "va
 RENDERED = frozenset({
     ARCH_GRAPH, ERR_CONFUSION, ERR_FIT, ERR_MISTAKE, ERR_MISTAKES_TABLE, ERR_RELIABILITY, ERR_RESIDUALS, ERR_SLICES,
     HIDDEN_SELECTION, LAYERS_FIGURE, LAYERS_SUMMARY, LAYERS_TABLE, PRUNE_UNIT_BARS, SAMPLE_VALUES, TRAIN_LOSS,
+    SAMPLE_WHICH, SAMPLE_PROB, SAMPLE_IMG,
     TRAIN_NOTE, TRAIN_RIDGES, TRAIN_SCORE, UNITS_BARS, UNITS_OPEN, UNITS_UNIT, LEVEL_MODEL, LEVEL_SAMPLE,
 })

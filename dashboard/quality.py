@@ -7,7 +7,7 @@ Each score comes with one plain line saying what good looks like. The engine com
 from __future__ import annotations
 
 import numpy as np
-from dash import ALL, Input, Output, State, callback_context, dcc, html
+from dash import ALL, Input, Output, State, dcc, html, set_props
 from dash.exceptions import PreventUpdate
 
 from . import ids, validate
@@ -224,13 +224,20 @@ def render_lime_stability(service, view, params: dict):
     return html.Div(stability_part(stab, info), className="quality-result")
 
 
+def clear_stale(shown: dict) -> None:
+    """Empty the panels in `shown` ({output id: its children}) that show something: their
+    results belong to the sample, method or setting the page just left. Called by the map's
+    own callback (a side update of its one request, not a callback of its own per click)."""
+    for out_id, children in shown.items():
+        if children not in (None, "", []):
+            set_props(out_id, {"children": []})
+
+
 def register_lime_callbacks(app, service, tab: str):
     @app.callback(Output(ids.QUALITY_LIME_OUT, "children"), Input(ids.QUALITY_LIME_RUN, "n_clicks"),
-                  Input(ids.view(tab), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
-                  Input(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), prevent_initial_call=True)
-    def _lime(clicks, view, n_samples, kernel_width, patch, tab_value):
-        if callback_context.triggered_id != ids.QUALITY_LIME_RUN:
-            return []
+                  State(ids.view(tab), "data"), State(ids.LIME_SAMPLES, "value"), State(ids.LIME_KERNEL, "value"),
+                  State(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), prevent_initial_call=True)
+    def _lime(clicks, view, n_samples, kernel_width, patch, tab_value):   # cleared by LIME's map (clear_stale)
         if tab_value != tab or not view or not clicks:
             raise PreventUpdate
         view = validate.selection(service, view, ("model", "sample", "target"), what="LIME tab's view")
@@ -244,12 +251,12 @@ def register_lime_callbacks(app, service, tab: str):
 def register_callbacks(app, service, tab: str, methods: tuple):
     param_ids = {"type": ids.PARAM, "slot": "a", "method": ALL, "name": ALL}
 
+    # A new sample, method or setting makes the old scores stale: the map's own callback
+    # clears them (clear_stale), so a sample click costs no extra round trip for this panel.
     @app.callback(Output(ids.QUALITY_OUT, "children"), Input(ids.QUALITY_RUN, "n_clicks"),
-                  Input(ids.view(tab), "data"), Input(ids.METHOD_A, "value"), Input(param_ids, "value"),
+                  State(ids.view(tab), "data"), State(ids.METHOD_A, "value"), State(param_ids, "value"),
                   State(param_ids, "id"), State(ids.TABS, "value"), prevent_initial_call=True)
     def _scores(clicks, view, method, values, pids, tab_value):
-        if callback_context.triggered_id != ids.QUALITY_RUN:
-            return []          # a new sample, method or setting: the old scores no longer apply
         if tab_value != tab or not view or not clicks:
             raise PreventUpdate
         view = validate.selection(service, view, ("model", "sample", "target"), what="quality panel's view")
@@ -259,10 +266,8 @@ def register_callbacks(app, service, tab: str, methods: tuple):
         return render_scores(service, view, method, params)
 
     @app.callback(Output(ids.QUALITY_TABLE_OUT, "children"), Input(ids.QUALITY_TABLE_RUN, "n_clicks"),
-                  Input(ids.view(tab), "data"), State(ids.TABS, "value"), prevent_initial_call=True)
+                  State(ids.view(tab), "data"), State(ids.TABS, "value"), prevent_initial_call=True)
     def _table(clicks, view, tab_value):
-        if callback_context.triggered_id != ids.QUALITY_TABLE_RUN:
-            return []
         if tab_value != tab or not view or not clicks:
             raise PreventUpdate
         view = validate.selection(service, view, ("model", "sample", "target"), what="quality panel's view")

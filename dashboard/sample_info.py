@@ -19,10 +19,14 @@ def sample_panel(service, thumbs, model_id: str, sample_id: int):
     children = [facts]
     if info.kind == "image":
         children.insert(0, html.Img(src=thumbs.uri(model_id, sample_id), className="digit-large",
-                                    alt=f"sample {sample_id}"))
+                                    alt="the selected sample", id=ids.SAMPLE_IMG))
     else:
         children = [html.Div(children + [feature_table(info, s)], className="sample-facts")]
     return children, fig
+
+
+def which(s) -> str:
+    return f"#{s.sample_id} ({'held-out' if s.is_test else 'training'} data)"
 
 
 def feature_table(info, s):
@@ -40,7 +44,7 @@ def value_facts(info, s):
     name = heads.target_name(info)
     labelled = "No labels were given" not in " ".join(info.notes)
     facts = html.Dl(className="facts", children=[
-        html.Dt("Sample"), html.Dd(f"#{s.sample_id} ({'held-out' if s.is_test else 'training'} data)"),
+        html.Dt("Sample"), html.Dd(which(s), id=ids.SAMPLE_WHICH),
         html.Dt(f"True {name}"), html.Dd(heads.fmt(s.label) if labelled else "unknown", id=ids.SAMPLE_TRUE),
         html.Dt("Prediction"), html.Dd(heads.fmt(s.prediction), id=ids.SAMPLE_PRED),
         html.Dt("Error"), html.Dd(f"{s.prediction - s.label:+.4g} (prediction − true)" if labelled else "–",
@@ -64,11 +68,11 @@ def class_facts(info, s):
     names = info.class_names
     right = s.label == s.prediction
     facts = html.Dl(className="facts", children=[
-        html.Dt("Sample"), html.Dd(f"#{s.sample_id} ({'held-out' if s.is_test else 'training'} data)"),
+        html.Dt("Sample"), html.Dd(which(s), id=ids.SAMPLE_WHICH),
         html.Dt("True label"), html.Dd(names[s.label], id=ids.SAMPLE_TRUE),
         html.Dt("Prediction"), html.Dd(
             [html.Span(names[s.prediction], id=ids.SAMPLE_PRED),
-             f" ({100 * float(s.probabilities[s.prediction]):.1f}%) ",
+             html.Span(f" ({100 * float(s.probabilities[s.prediction]):.1f}%) ", id=ids.SAMPLE_PROB),
              html.Span("✓ correct" if right else "✗ wrong", className="ok" if right else "bad")]),
     ])
     return facts, compact(probability_figure(s.probabilities, names, s.label, s.prediction), len(names))
@@ -170,6 +174,7 @@ def layout():
             ]),
         ]),
         html.Div(id=ids.SAMPLE_INFO, className="sample-info"),
+        dcc.Store(id=ids.SAMPLE_DRAWN),   # what SAMPLE_INFO shows: the next sample's texts go in place
         html.Div(["Class probabilities ", html.Span("■ predicted", className="key-pred"), " ",
                   html.Span("■ true label", className="key-true")], id=ids.PROBA_HEAD, className="subhead"),
         dcc.Loading(dcc.Graph(id=ids.PROBA_GRAPH, config={**GRAPH_CONFIG, "displayModeBar": False},

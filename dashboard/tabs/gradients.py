@@ -2,7 +2,7 @@
 SmoothGrad, Grad-CAM, occlusion), one method or two side by side."""
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from explain_core.errors import GlimpseError
@@ -169,6 +169,14 @@ def layout():
     return out
 
 
+def stale_quality(triggered, scores, table) -> dict:
+    """The quality outputs a change makes stale: the scores follow the sample, the first
+    method and its settings; the which-method table only the sample."""
+    view = f"{ids.view(TAB)}.data" in triggered
+    first = view or f"{ids.METHOD_A}.value" in triggered or any('"slot":"a"' in str(p) for p in triggered)
+    return {**({ids.QUALITY_OUT: scores} if first else {}), **({ids.QUALITY_TABLE_OUT: table} if view else {})}
+
+
 def _param_pattern(slot):
     return {"type": ids.PARAM, "slot": slot, "method": ALL, "name": ALL}
 
@@ -181,9 +189,11 @@ def register_callbacks(app, service):
                   Input(ids.METHOD_B, "value"), Input(_param_pattern("b"), "value"),
                   Input(ids.GRAD_CHANNELS, "value"),
                   State(_param_pattern("a"), "id"), State(_param_pattern("b"), "id"),
-                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
-    def _render(view, method_a, values_a, method_b, values_b, channels, ids_a, ids_b, tab, drawn):
+                  State(ids.TABS, "value"), State(ids.drawn(TAB), "data"),
+                  State(ids.QUALITY_OUT, "children"), State(ids.QUALITY_TABLE_OUT, "children"))
+    def _render(view, method_a, values_a, method_b, values_b, channels, ids_a, ids_b, tab, drawn, scores, table):
         view = visible_view(service, tab, TAB, view, VIEW)
+        quality.clear_stale(stale_quality(ctx.triggered_prop_ids, scores, table))
         specs = service.methods()
         if method_a is None:   # the dropdown is between option lists (a model switch)
             raise PreventUpdate

@@ -71,9 +71,11 @@ def register_callbacks(app, service):
     quality.register_lime_callbacks(app, service, TAB)
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
                   Input(ids.view(TAB), "data"), Input(ids.LIME_SAMPLES, "value"), Input(ids.LIME_KERNEL, "value"),
-                  Input(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
-    def _render(view, n_samples, kernel_width, patch, tab, drawn):
+                  Input(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), State(ids.drawn(TAB), "data"),
+                  State(ids.QUALITY_LIME_OUT, "children"))
+    def _render(view, n_samples, kernel_width, patch, tab, drawn, stability):
         view = visible_view(service, tab, TAB, view, VIEW)   # the numbers: checked by the engine (named)
+        quality.clear_stale({ids.QUALITY_LIME_OUT: stability})   # a new sample or setting: the spread is stale
         return redraw(render(service, view["model"], view["sample"], view["target"], n_samples, kernel_width,
                              patch), drawn)
 
