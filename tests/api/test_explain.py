@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from captum import attr as ca
 
 import glimpse
 from explain_core.errors import DataError, ModelError, ParameterError, TargetError, UnknownIdError, UnsupportedError
 from explain_core.methods.base import has_hooks
+from tests.api.captum_checks import gradients_agree_with_captum
 from tests.api.models import MakesNaN, Raises, digits, functional_mlp, resnetish, rows
-from tests.core.test_captum_agreement import assert_matches
 
 ATTRIBUTIONS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "occlusion", "lime")
 
@@ -54,18 +53,7 @@ def test_every_method_gives_the_inputs_shape(case):
 def test_gradient_methods_agree_with_captum(case):
     _, model, X = case
     for i in range(3):
-        x = X[i:i + 1]
-        t = int(model(x).argmax())
-        ours = glimpse.explain(model, x[0], method="saliency", abs=False)
-        assert ours.target == t
-        assert_matches(ours.attribution, ca.Saliency(model).attribute(x, target=t, abs=False), rtol=1e-4)
-        ours = glimpse.explain(model, x[0], method="gradient_x_input", target=(t + 1) % 3)
-        assert_matches(ours.attribution, ca.InputXGradient(model).attribute(x, target=(t + 1) % 3), rtol=1e-4)
-        ours = glimpse.explain(model, x[0], method="integrated_gradients", n_steps=50)
-        ref, delta = ca.IntegratedGradients(model).attribute(x, target=t, n_steps=50, method="gausslegendre",
-                                                              return_convergence_delta=True)
-        assert_matches(ours.attribution, ref, rtol=1e-4)
-        assert ours.delta == pytest.approx(float(delta), abs=1e-4)
+        gradients_agree_with_captum(model, X[i:i + 1], 3)
 
 
 def test_integrated_gradients_completeness(case):

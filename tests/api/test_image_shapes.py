@@ -15,6 +15,7 @@ import glimpse
 from explain_core.errors import ParameterError
 from explain_core.methods.base import has_hooks
 from explain_core.methods.gradients import SmoothGrad
+from tests.api.captum_checks import gradients_agree_with_captum
 from tests.api.image_models import rgb_images, rgb_resnet, small_digits, tiny_cnn
 from tests.core.test_captum_agreement import assert_matches
 
@@ -58,18 +59,7 @@ def test_gradient_methods_and_occlusion_agree_with_captum(case):
     c = X.shape[1]
     for i in range(3):
         x = X[i:i + 1]
-        t = int(model(x).argmax())
-        ours = glimpse.explain(model, x[0], method="saliency", abs=False)
-        assert ours.target == t
-        assert_matches(ours.attribution, ca.Saliency(model).attribute(x, target=t, abs=False), rtol=1e-4)
-        other = (t + 1) % 10
-        ours = glimpse.explain(model, x[0], method="gradient_x_input", target=other)
-        assert_matches(ours.attribution, ca.InputXGradient(model).attribute(x, target=other), rtol=1e-4)
-        ours = glimpse.explain(model, x[0], method="integrated_gradients", n_steps=50)
-        ref, delta = ca.IntegratedGradients(model).attribute(x, target=t, n_steps=50, method="gausslegendre",
-                                                              return_convergence_delta=True)
-        assert_matches(ours.attribution, ref, rtol=1e-4)
-        assert ours.delta == pytest.approx(float(delta), abs=1e-4)
+        t = gradients_agree_with_captum(model, x, 10)
         w, s = SIZED[name]["window"], SIZED[name]["stride"]
         ours = glimpse.explain(model, x[0], method="occlusion")             # the image-sized defaults
         assert (ours.params["window"], ours.params["stride"]) == (w, s)

@@ -128,14 +128,20 @@ def test_unknown_ids_and_bad_parameters_are_clear_errors(service):
     assert not has_hooks(service.torch_model("mnist-cnn"))
 
 
-def test_filesystem_cache_is_shared_between_services(settings, tmp_path):
-    fs = settings.with_(cache_type="filesystem", cache_dir=tmp_path / "fs")
-    a, b = ExplanationService(fs), ExplanationService(fs)
-    ra = a.explain("mnist-cnn", 21, "saliency")
-    with ForwardCounter(b.torch_model("mnist-cnn")) as c:
-        rb = b.explain("mnist-cnn", 21, "saliency")
+def second_service_reads_the_first_ones_result(a, b, model_id, sample, method):
+    """b, sharing a's cache, answers what a computed without running the model; (a's, b's)."""
+    ra = a.explain(model_id, sample, method)
+    with ForwardCounter(b.torch_model(model_id)) as c:
+        rb = b.explain(model_id, sample, method)
     assert c.any_calls == 0
     np.testing.assert_array_equal(ra.attribution, rb.attribution)
+    return ra, rb
+
+
+def test_filesystem_cache_is_shared_between_services(settings, tmp_path):
+    fs = settings.with_(cache_type="filesystem", cache_dir=tmp_path / "fs")
+    second_service_reads_the_first_ones_result(ExplanationService(fs), ExplanationService(fs), "mnist-cnn", 21,
+                                               "saliency")
 
 
 def _free_port() -> int:
@@ -170,12 +176,8 @@ def redis_url(tmp_path):
 
 def test_redis_cache_is_shared_between_services(settings, redis_url):
     rs = settings.with_(cache_type="redis", cache_url=redis_url)
-    a, b = ExplanationService(rs), ExplanationService(rs)
-    ra = a.explain("breast-cancer-mlp", 5, "integrated_gradients")
-    with ForwardCounter(b.torch_model("breast-cancer-mlp")) as c:
-        rb = b.explain("breast-cancer-mlp", 5, "integrated_gradients")
-    assert c.any_calls == 0
-    np.testing.assert_array_equal(ra.attribution, rb.attribution)
+    ra, rb = second_service_reads_the_first_ones_result(ExplanationService(rs), ExplanationService(rs),
+                                                        "breast-cancer-mlp", 5, "integrated_gradients")
     assert rb.delta == ra.delta
 
 
