@@ -21,7 +21,9 @@ CHOICE_LABELS = {
 }
 HELP = {
     "abs": "Show |gradient| (how much) instead of the signed gradient (which way).",
-    "n_steps": "Points on the path from the baseline to the input; more steps, smaller completeness delta.",
+    "n_steps": "auto: as many points on the path from the baseline to the input as this sample needs for its "
+               "attributions to add up to the score's change within 1% (at most 1,023), on a nested rule; or a "
+               "number of points (with the rule below): more steps, smaller completeness delta.",
     "baseline": "zero: a black image / all-zero row; mean: the average training sample; per channel: an image "
                 "of flat colour, each channel at its mean training value.",
     "noise_scale": "σ relative to the whole sample's value range, or to each colour channel's own range.",
@@ -70,6 +72,9 @@ def _control(pid, p, spec, info, default):
         layers = list(info.conv_layers)
         return dcc.Dropdown(id=pid, options=layers, value=layers[-1] if layers else None, clearable=False,
                             searchable=False)
+    if p.words:         # a word or a number (IG's steps: "auto" or 64): a text field
+        return dcc.Input(id=pid, type="text", value=default, debounce=True, placeholder=" or ".join(p.words),
+                         className="param-number param-word", inputMode="text")
     if p.choices:
         options = [{"label": CHOICE_LABELS.get(c, str(c)), "value": c} for c in p.choices]
         return dcc.Dropdown(id=pid, options=options, value=default, clearable=False, searchable=False)
@@ -91,6 +96,19 @@ def collect_params(spec, control_ids, values) -> dict:
         p = by_name[cid["name"]]
         if p.kind is bool:
             out[p.name] = bool(value)
+        elif p.words and isinstance(value, str) and value.strip():
+            out[p.name] = word_or_number(value)
         elif value is not None and value != "":
             out[p.name] = value
     return out
+
+
+def word_or_number(text: str):
+    """What a word-or-number field holds: the number typed ("64" -> 64, "64.5" -> 64.5) or the
+    text as it is (a word such as "auto", or something the engine then names as wrong)."""
+    t = text.strip()
+    try:
+        v = float(t)
+    except ValueError:
+        return t
+    return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v

@@ -140,6 +140,14 @@ def fit_alerts(result, info) -> list:
 def ig_steps_line(shown, adaptive):
     """How many steps this sample needs for a 1% completeness error, beside what the map used."""
     e = adaptive.extras
+    if shown.params.get("n_steps") == "auto":       # the map above is the adaptive run itself
+        s = shown.extras
+        return note(f"Integrated gradients to {100 * s['tolerance']:g}% accuracy: the map above used "
+                    f"{s['steps_used']} steps, chosen for this sample (tried {', '.join(map(str, s['steps_tried']))}), "
+                    f"and is off by {100 * s['relative_error']:.2f}%"
+                    + ("." if s["reached"] else f": the cap of {s['steps_used']} steps did not reach it.")
+                    + " Completeness: the attributions should add up to the score's change from the baseline.",
+                    className="quality-line", id="quality-ig-steps")
     used = f"the map above used {shown.params['n_steps']} steps"
     if shown.delta is not None:        # measured as the adaptive run measures (against 0.1 where it floored)
         diff = abs(float(shown.extras["output_difference"]))

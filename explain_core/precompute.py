@@ -7,8 +7,9 @@ uses for the default target (the model's prediction), so explain() then serves i
 without computing.
 Methods without a batched form are computed one sample at a time through explain().
 
-Before storing anything, the first sample of each batched method is also computed the
-way explain() computes it; a mismatch is a programming error and fails loudly.
+Before storing anything, the first sample of each batched method's first batch is also
+computed the way explain() computes it; a mismatch is a programming error and fails loudly
+(the batch itself is computed once: its first result is what is compared).
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ ROWS_PER_CALL = 512
 # ---------------------------------------------------------------- batched result builders
 def _ig(module, data, X, targets, p) -> list[Attribution]:
     from .methods.gradients import IntegratedGradients
+    if p["n_steps"] == "auto":      # each sample to 1% completeness, steps spent only where needed
+        from .methods.auto_ig import AutoIntegratedGradients
+        return AutoIntegratedGradients(module, baseline=_baseline(data, p["baseline"]),
+                                       batch_size=ROWS_PER_CALL).explain_batch(X, targets)
 
     ig = IntegratedGradients(module, n_steps=p["n_steps"], rule=p["rule"], baseline=_baseline(data, p["baseline"]),
                              batch_size=ROWS_PER_CALL)
@@ -101,8 +106,6 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
         if progress and len(todo) < len(ids):
             progress(done, total)
         step = batch_size if method in BATCHED else 1
-        if method in BATCHED and todo:
-            _check_batched(service, model_id, method, p, todo[0], int(predictions[todo[0]]))
         for lo in range(0, len(todo), step):
             if should_stop is not None and should_stop():
                 counts["cancelled"] = True
@@ -111,6 +114,8 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
             if method in BATCHED:
                 with service._compute_lock(model_id):
                     results = BATCHED[method](view, data, data.X[chunk], predictions[chunk].astype(np.int64), p)
+                if lo == 0:
+                    _check_batched(service, model_id, method, p, chunk[0], int(predictions[chunk[0]]), results[0])
                 for i, r in zip(chunk, results):
                     service.put(model_id, i, method, r, **p)
             else:
@@ -129,10 +134,9 @@ def precompute(service, model_id: str, methods=("integrated_gradients",), sample
     return counts
 
 
-def _check_batched(service, model_id, method, p, i, target) -> None:
+def _check_batched(service, model_id, method, p, i, target, batched: Attribution) -> None:
     data, module = service.dataset_for(model_id), service.explained_model(model_id)
     with service._compute_lock(model_id):
-        batched = BATCHED[method](module, data, data.X[[i]], np.array([target]), p)[0]
         single = RUNNERS[method](module, data, data.X[i], target, p)
     if not _same(batched, single):
         raise RuntimeError(f"precompute's batched {method} disagrees with explain() on sample {i}: "

@@ -53,6 +53,11 @@ def completeness_note(result, note_id=None):
                                               else " (far: try more steps).")
     else:
         text += "."
+    if result.params.get("n_steps") == "auto" and "steps_used" in result.extras:
+        e = result.extras
+        text += (f" Steps: {e['steps_used']}, chosen for this sample to bring the gap under {100 * e['tolerance']:g}%."
+                 if e["reached"] else f" Steps: {e['steps_used']}, the most allowed; the gap is still over "
+                 f"{100 * e['tolerance']:g}%.")
     tech = f"f(input) − f(baseline) = {float(diff):.4f}; " if diff is not None else ""
     tech += f"delta = {result.delta:.2e} (Σ attributions − (f(input) − f(baseline)))"
     sid = {"id": note_id} if note_id else {}
@@ -164,7 +169,7 @@ def layout():
     out = panel(TAB, "Gradient maps",
                 "Which input pixels or features moved the model's score for the explained class; the map's own "
                 "caption says what its colours and numbers mean.", controls,
-                busy="Computing integrated gradients: 50 steps from the baseline…")
+                busy="Computing integrated gradients: as many steps as this sample needs for 1% accuracy…")
     out.children.append(quality.section())     # how far to trust the map: dashboard/quality.py
     return out
 

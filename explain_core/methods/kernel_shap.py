@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
-from .base import Attribution, check_param, forward_rows, resolve_target
+from .base import Attribution, check_param, check_target, forward_rows
+from .gradients import _target_index
 from .segmentation import make_segments
 
 IMAGE_ROWS = 256     # coalitions per model call for images
@@ -167,8 +168,8 @@ class KernelShap:
             return None
         return make_segments(x, self.segmentation, int(check_param("patch", self.patch, 1, None, int)))
 
-    def _logits(self, x: np.ndarray, base: np.ndarray, Z: np.ndarray, groups, target: int) -> np.ndarray:
-        """Target logit for every coalition, batch_size coalitions per model call."""
+    def _logits(self, x: np.ndarray, base: np.ndarray, Z: np.ndarray, groups) -> torch.Tensor:
+        """Every logit for every coalition, batch_size coalitions per model call."""
         size = self.batch_size if self.batch_size is not None else (IMAGE_ROWS if groups is not None else TABLE_ROWS)
         rows = int(check_param("batch_size", size, 1, None, int))
         xt, bt = torch.as_tensor(x), torch.as_tensor(base)
@@ -179,8 +180,8 @@ class KernelShap:
                 if groups is not None:
                     keep = keep[:, torch.as_tensor(groups)].unsqueeze(1)   # (b, 1, H, W)
                 inputs = torch.where(keep, xt, bt)
-                out.append(forward_rows(self.model, inputs)[:, target].double())
-        return torch.cat(out).numpy() if out else np.zeros(0)
+                out.append(forward_rows(self.model, inputs).double())
+        return torch.cat(out)
 
     def attribute(self, x, target: int | None = None) -> Attribution:
         self.model.eval()
@@ -191,12 +192,16 @@ class KernelShap:
         base = self._baseline(x.shape)
         groups = self._groups(x)
         m = int(groups.max()) + 1 if groups is not None else x.size
-        target = resolve_target(self.model, torch.as_tensor(x)[None], target)
+        if target is not None:
+            _target_index(target)         # its type and sign before any model call; its range on the logits
 
         Z, w = shapley_coalitions(m, n, np.random.default_rng(self.seed))
-        ends = self._logits(x, base, np.array([np.ones(m, bool), np.zeros(m, bool)]), groups, target)
-        fx, fb = float(ends[0]), float(ends[1])
-        y = self._logits(x, base, Z, groups, target) - fb
+        # the sample and the baseline ride with the coalitions: f(x), f(baseline) and the prediction, no extra call
+        logits = self._logits(x, base, np.concatenate([np.ones((1, m), bool), np.zeros((1, m), bool), Z]), groups)
+        target = int(logits[0].argmax()) if target is None else check_target(target, int(logits.shape[1]))
+        scores = logits[:, target].numpy()
+        fx, fb = float(scores[0]), float(scores[1])
+        y = scores[2:] - fb
         phi = constrained_shapley_fit(Z, y, w, fx - fb)
 
         attribution = np.broadcast_to(phi[groups], x.shape) if groups is not None else phi.reshape(x.shape)

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
-from .base import Attribution, check_param, resolve_target, to_numpy
-from .gradients import one_sample
+from .base import Attribution, check_param, check_target, to_numpy
+from .gradients import _target_index, one_sample
 
 
 def window_masks(shape: tuple[int, ...], window: tuple[int, ...], stride: tuple[int, ...]) -> torch.Tensor:
@@ -55,20 +55,21 @@ class Occlusion:
     def attribute(self, x, target: int | None = None) -> Attribution:
         self.model.eval()
         xb = one_sample(x)
-        t = resolve_target(self.model, xb, target)
+        if target is not None:
+            _target_index(target)         # its type and sign before any model call; its range on the logits
         shape = tuple(xb.shape[1:])
         window, stride = self._geometry(shape)
         fill = float(check_param("fill", self.fill, None, None, float))
         masks = window_masks(shape, window, stride)
         rows = int(check_param("batch_size", self.batch_size, 1, None, int))
-        drops = []
-        with torch.no_grad():
-            base = self.model(xb)[0, t].double()
+        logits = []
+        with torch.no_grad():       # the sample itself rides in the first call: its score and the prediction
             for i in range(0, len(masks), rows):
                 m = masks[i:i + rows]
                 occluded = torch.where(m, torch.tensor(fill, dtype=xb.dtype), xb.expand_as(m))
-                drops.append(base - self.model(occluded)[:, t].double())
-        drop = torch.cat(drops)
+                logits.append(self.model(torch.cat([xb, occluded]) if i == 0 else occluded))
+        t = int(logits[0][0].argmax()) if target is None else check_target(target, int(logits[0].shape[1]))
+        drop = logits[0][0, t].double() - torch.cat([logits[0][1:]] + logits[1:])[:, t].double()
         m = masks.reshape(len(masks), -1).double()
         attr = (drop @ m) / m.sum(0).clamp(min=1)
         return Attribution(self.name, to_numpy(attr.reshape(shape).float()), to_numpy(xb[0]), t,

@@ -25,6 +25,7 @@ class Param:
     hi: float | None = None
     choices: tuple = ()
     image_default: Any = None   # a different default for image models, when it matters
+    words: tuple = ()           # words a number may be replaced by ("auto": IG's steps chosen per sample)
 
     def normalise(self, value, is_image: bool):
         """The canonical value (equal requests, equal cache keys) or a ParameterError
@@ -33,6 +34,11 @@ class Param:
             value = self.image_default if (is_image and self.image_default is not None) else self.default
         if value is None:
             return None
+        if self.words and isinstance(value, str):
+            if value.strip().lower() in self.words:
+                return value.strip().lower()
+            raise ParameterError(f"{self.name} must be {' or '.join(map(repr, self.words))} or a whole number "
+                                 f"from {self.lo:g} to {self.hi:g}, got {shown(value)}")
         if self.kind is bool:
             return _as_bool(self.name, value)
         if self.choices:
@@ -85,7 +91,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("saliency", "Saliency (vanilla gradient)", (Param("abs", bool, True),)),
     MethodSpec("gradient_x_input", "Gradient × input", ()),
     MethodSpec("integrated_gradients", "Integrated gradients", (
-        Param("n_steps", int, 50, 2, 1000),
+        Param("n_steps", int, "auto", 2, 1000, words=("auto",)),   # auto: to 1% completeness (methods/auto_ig.py)
         Param("baseline", str, "zero", choices=("zero", "mean", "channel_mean")),
         Param("rule", str, "gausslegendre", choices=("gausslegendre", "riemann_trapezoid",
                                                      "riemann_left", "riemann_right", "riemann_middle")),
@@ -229,6 +235,9 @@ def _baseline(data, which: str) -> np.ndarray | float:
 
 def _run_ig(module, data, x, target, p):
     from .gradients import IntegratedGradients
+    if p["n_steps"] == "auto":
+        from .auto_ig import AutoIntegratedGradients
+        return AutoIntegratedGradients(module, baseline=_baseline(data, p["baseline"])).attribute(x, target=target)
     return IntegratedGradients(module, n_steps=p["n_steps"], rule=p["rule"],
                                baseline=_baseline(data, p["baseline"])).attribute(x, target=target)
 

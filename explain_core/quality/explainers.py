@@ -17,6 +17,9 @@ def batch_explainer(module, method: str, params: dict, data):
         return g.Saliency(module, abs=params["abs"])
     if method == "gradient_x_input":
         return g.GradientXInput(module)
+    if method == "integrated_gradients" and params["n_steps"] == "auto":
+        from ..methods.auto_ig import AutoIntegratedGradients
+        return AutoIntegratedGradients(module, baseline=_baseline(data, params["baseline"]))
     if method == "integrated_gradients":
         return g.IntegratedGradients(module, n_steps=params["n_steps"], rule=params["rule"],
                                      baseline=_baseline(data, params["baseline"]))

@@ -67,10 +67,15 @@ def run(service, kind: str, model_id: str, sample_id, method: str | None = None,
 
 
 def _adaptive_ig(tm, i: int, params: dict, target: int):
-    """IG with as many steps as this sample needs for a 1% completeness error (at most 1,024)."""
+    """IG with as many steps as this sample needs for a 1% completeness error (at most 1,024;
+    with n_steps 'auto' the map itself is that run: methods/auto_ig.py)."""
     from ..methods.registry import _baseline
     from .adaptive_ig import AdaptiveIntegratedGradients
 
+    if params["n_steps"] == "auto":
+        from ..methods.auto_ig import AutoIntegratedGradients
+        return AutoIntegratedGradients(tm.explained, baseline=_baseline(tm.data, params["baseline"])).attribute(
+            tm.data.X[i], target=target)
     return AdaptiveIntegratedGradients(tm.explained, rule=params["rule"], baseline=_baseline(tm.data, params["baseline"])
                                        ).attribute(tm.data.X[i], target=target)
 

@@ -35,10 +35,14 @@ def rankable_methods(kind: str, model, input_shape) -> list[tuple[str, dict]]:
     return out
 
 
+AUTO_ROWS = 16      # IG with steps "auto": most digits stop at 7 or 15 points (bench/dataset_ig.py)
+
+
 def rows_per_map(params: dict) -> int:
     """Model rows one map costs, as its settings say (perturbed copies, noise draws or path
     steps); 1 when it has no such setting."""
-    return max(1, int(params.get("n_samples") or params.get("n_steps") or 1))
+    rows = params.get("n_samples") or params.get("n_steps") or 1
+    return AUTO_ROWS if rows == "auto" else max(1, int(rows))
 
 
 def table_quality(q: dict, params: dict) -> dict:

@@ -12,6 +12,10 @@ from ..methods.base import check_target, resolve_target
 from ..methods.registry import METHODS, RUNNERS, method_spec, normalise_params
 from ..models.zoo import TrainedModel
 
+# Methods that read the predicted class in their own first model call (the sample rides in
+# it): explain() does not run a separate prediction for them.
+FINDS_ITS_TARGET = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "occlusion", "kernel_shap")
+
 
 class Explaining:
     """Mixin of ExplanationService: the state it uses is set in its __init__."""
@@ -32,7 +36,7 @@ class Explaining:
                 return hit
         self.stats["misses"] += 1
         spec = method_spec(method)
-        if spec.needs_target:
+        if spec.needs_target and method not in FINDS_ITS_TARGET:
             target = self._target(tm, i, target)
         with self.compute.same_key(keys[0]):
             hit = self.cache.get(keys[0])  # another thread may have computed it meanwhile
@@ -48,7 +52,8 @@ class Explaining:
             self.cache.set(keys[0], result)
             if spec.needs_target and keys[0].endswith(":auto"):
                 # the predicted class asked for by number must hit this result too
-                self.cache.set(self._key(tm, i, method, params, target), result)
+                found = result.target if method in FINDS_ITS_TARGET else target
+                self.cache.set(self._key(tm, i, method, params, found), result)
         return result
 
     def explain_input(self, model_id: str, inputs, method: str, target: int | None = None, **params):

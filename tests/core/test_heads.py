@@ -84,8 +84,8 @@ def test_the_service_explains_a_single_logit_as_captum_does():
     assert (info.task, info.output, info.class_names) == ("classification", "logit", ("no", "yes"))
     x = torch.as_tensor(X[3])[None]
     ref = ca.IntegratedGradients(model).attribute(x, target=0, n_steps=50)
-    close(svc.explain(mid, 3, "integrated_gradients", target=1).attribution, ref)
-    close(svc.explain(mid, 3, "integrated_gradients", target=0).attribution, -ref)
+    close(svc.explain(mid, 3, "integrated_gradients", target=1, n_steps=50).attribution, ref)
+    close(svc.explain(mid, 3, "integrated_gradients", target=0, n_steps=50).attribution, -ref)
     with torch.no_grad():
         z = model(torch.as_tensor(X))[:, 0].numpy()
     p = 1 / (1 + np.exp(-z))
@@ -112,7 +112,7 @@ def test_a_model_that_applies_its_own_sigmoid_is_read_as_a_probability():
     assert info.output == "probability" and "1 − p" in info.output_note
     np.testing.assert_allclose(svc.samples(mid).probabilities[:, 1], p, rtol=1e-6)
     assert svc.explain(mid, 5, "lime", target=1).extras["prediction_model"] == pytest.approx(p[5], rel=1e-6)
-    ig = svc.explain(mid, 5, "integrated_gradients", target=1)
+    ig = svc.explain(mid, 5, "integrated_gradients", target=1, n_steps=50)
     with torch.no_grad():
         diff = float(model(torch.as_tensor(X[5:6])) - model(torch.zeros(1, 6)))
     assert float(ig.attribution.sum()) == pytest.approx(diff, rel=1e-3, abs=1e-6)

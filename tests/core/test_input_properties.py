@@ -41,7 +41,7 @@ def assert_canonical(p, v):
     elif p.choices:
         assert v in p.choices
     elif p.kind is int:
-        assert type(v) is int and p.lo <= v <= p.hi
+        assert v in p.words or (type(v) is int and p.lo <= v <= p.hi)
     elif p.kind is float:
         assert type(v) is float and math.isfinite(v) and p.lo <= v <= p.hi and str(v) != "-0.0"
     else:

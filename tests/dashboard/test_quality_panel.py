@@ -99,7 +99,17 @@ def test_randomisation_and_spread_figures(service):
 
 def test_integrated_gradients_says_how_many_steps_reach_one_percent(service):
     view = {"model": "mnist-cnn", "sample": first_test(service, "mnist-cnn"), "target": 3}   # not the predicted class
-    text = text_of(quality.render_scores(service, view, "integrated_gradients", {}))
-    adaptive = service.quality("ig-accuracy", "mnist-cnn", view["sample"], "integrated_gradients", 3)
+    text = text_of(quality.render_scores(service, view, "integrated_gradients", {"n_steps": 50}))
+    adaptive = service.quality("ig-accuracy", "mnist-cnn", view["sample"], "integrated_gradients", 3, n_steps=50)
     assert adaptive.target == 3 and adaptive.extras["reached"] and adaptive.extras["relative_error"] <= 0.01
     assert f"{adaptive.extras['steps_used']} steps bring the error to" in text and "the map above used 50 steps" in text
+
+
+def test_an_auto_ig_map_states_the_steps_it_used(service):
+    view = {"model": "mnist-cnn", "sample": first_test(service, "mnist-cnn"), "target": 3}
+    text = text_of(quality.render_scores(service, view, "integrated_gradients", {"n_steps": "auto"}))
+    shown = service.explain("mnist-cnn", view["sample"], "integrated_gradients", target=3, n_steps="auto")
+    e = shown.extras
+    assert shown.params["n_steps"] == "auto" and e["reached"] and e["relative_error"] <= 0.01
+    assert f"the map above used {e['steps_used']} steps, chosen for this sample" in text
+    assert f"off by {100 * e['relative_error']:.2f}%" in text
