@@ -5,7 +5,9 @@
 Starts `python app.py` on a free port (default model store unless --model-store; a first
 start trains the default models), drives headless Chromium at 1366x768 through the tabs,
 a side-by-side comparison, the upload panel and a tabular model, saves one PNG per view
-and stops the server.
+and stops the server. Then the views reached by clicking (the whole-model tabs, the trust
+panels, export, presentation, what-if: tests/e2e/test_readme_shots.py) are taken the same
+way, on a non-debug server at 1366x768, by pytest (the test model store).
 """
 from __future__ import annotations
 
@@ -42,6 +44,9 @@ VIEWS = (
      "conv1"),
     ("04-weights.png", "?model=mnist-cnn&sample=42&tab=weights", ("choose", ids.WEIGHT_LAYER, "conv2"),
      ids.output(ids.TAB_WEIGHTS), "conv2"),
+    # the CNN's fc1 (64 × 1568) drawn unit by unit: its strongest units' 32 channel maps
+    ("weights-fc1.png", "?model=mnist-cnn&sample=42&tab=weights", ("choose", ids.WEIGHT_LAYER, "fc1"),
+     ids.output(ids.TAB_WEIGHTS), "strongest units"),
     ("05-lime.png", "?model=mnist-cnn&sample=42&tab=lime", None, LIME, "LIME"),
     ("06-tree.png", "?model=mnist-cnn&sample=42&tab=tree", None, ids.output(ids.TAB_TREE), "Distilled tree"),
     ("07-upload.png", "?model=mnist-cnn&sample=42&tab=gradients", ("upload",), ids.CSV_PREVIEW, "569 rows"),
@@ -177,7 +182,21 @@ def main(argv=None) -> int:
                 server.wait(10)
             except subprocess.TimeoutExpired:
                 server.kill()
+    run_scenes(args.out, only)
     return 0
+
+
+def run_scenes(out: Path, only: set | None) -> None:
+    """The clicked-to views, each a function of tests/e2e/test_readme_shots.py (test_<name>)."""
+    if only is not None:
+        names = [n[:-4].replace("-", "_") for n in only if n not in {v[0] for v in VIEWS}]
+        if not names:
+            return
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--headless",
+           str(ROOT / "tests" / "e2e" / "test_readme_shots.py")]
+    if only is not None:
+        cmd += ["-k", " or ".join(f"test_{n}" for n in names)]
+    subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, GLIMPSE_README_SHOTS=str(out.resolve())), check=False)
 
 
 if __name__ == "__main__":
