@@ -187,6 +187,8 @@ QUALITY_TABLE_RUN = "quality-table-run"  # button: every method ranked for this 
 QUALITY_TABLE_OUT = "quality-table-output"
 QUALITY_LIME_RUN = "quality-lime-run"    # button: LIME over 5 seeds (its spread)
 QUALITY_LIME_OUT = "quality-lime-output"
+QUALITY_SHAP_RUN = "quality-shap-run"    # button: KernelSHAP over 5 seeds (its spread; tabs/shap.py)
+QUALITY_SHAP_OUT = "quality-shap-output"
 
 # upload
 UPLOAD_PANEL = "upload-panel"

@@ -187,19 +187,49 @@ def render_scores(service, view, method: str, params: dict):
     return html.Div(out, className="quality-result")
 
 
+NOISE = 1e-6       # a relative max-sensitivity below this is float rounding: the map did not change
+
+
+def score_text(key: str, value: float, spread: float | None = None) -> str:
+    """A table cell's number (± its spread): '≈ 0' for a max-sensitivity at rounding level
+    (a ReLU network's gradient is flat between kinks, so tiny moves leave it unchanged)."""
+    if key == "sensitivity" and abs(value) < NOISE and (spread is None or spread < NOISE):
+        return "≈ 0"
+    return f"{value:.3g}" + ("" if spread is None else f" ± {spread:.2g}")
+
+
+def table_head() -> html.Tr:
+    """The which-method tables' header (this sample's and the model's)."""
+    return html.Tr([html.Th("Method")] + [html.Th(f"{t} {'↓' if b == 'low' else '↑'}") for _, t, b in TABLE_COLUMNS]
+                   + [html.Th("Mean rank ↓")])
+
+
+def draws_words(methods, draws) -> str:
+    """Over how many tiny moves max-sensitivity was taken: fewer for maps that each run the
+    model on many altered copies (explain_core/quality/table.py)."""
+    if not draws:
+        return ""
+    most = max(draws)
+    fewer = [f"{METHOD_TITLES.get(m, m)} {d}" for m, d in zip(methods, draws) if d < most]
+    return (f" Max-sensitivity: the largest change over {most} tiny moves of the input"
+            + (f" ({', '.join(fewer)}: each of their maps runs the model on many altered copies)" if fewer else "")
+            + ".")
+
+
 @shows_errors
 def render_table(service, view):
     info = service.model_info(view["model"])
     table = service.quality("table", view["model"], view["sample"], None, target_value(view.get("target")))
     ranks = table.ranks()
-    head = html.Tr([html.Th("Method")] + [html.Th(f"{t} {'↓' if b == 'low' else '↑'}") for _, t, b in TABLE_COLUMNS]
-                   + [html.Th("Mean rank ↓")])
+    head = table_head()
     best_rank = min(ranks.values())
+    most = max(r.draws for r in table.rows)
     body = []
     for r in sorted(table.rows, key=lambda r: ranks[r.method]):
         cells = [html.Td(METHOD_TITLES.get(r.method, r.method))]
         for key, _, _ in TABLE_COLUMNS:
-            text = f"{getattr(r, key):.3g}" + (" ⚠" if key == "randomisation" and r.flagged else "")
+            text = score_text(key, getattr(r, key)) + (" ⚠" if key == "randomisation" and r.flagged else "")
+            text += f" ({r.draws} moves)" if key == "sensitivity" and r.draws < most else ""
             cells.append(html.Td(text, className="best" if table.best.get(key) == r.method else None))
         cells.append(html.Td(f"{ranks[r.method]:.1f}", className="best" if ranks[r.method] == best_rank else None))
         body.append(html.Tr(cells))
@@ -209,27 +239,40 @@ def render_table(service, view):
         html.Table([html.Thead(head), html.Tbody(body)], className="method-table"),
         note(f"Best in each column highlighted; ↓ lower is better, ↑ higher. On these scores "
              f"{METHOD_TITLES.get(top, top)} is the most faithful for this sample. ⚠: the map barely changes when "
-             f"the model is random. Each method at its default settings; computed in {table.seconds:.1f} s.",
+             f"the model is random. Each method at its default settings; computed in {table.seconds:.1f} s."
+             + draws_words([r.method for r in table.rows], [r.draws for r in table.rows]),
              className="quality-line"),
     ])
 
 
-def lime_section():
-    """The LIME tab's stability check: the same sample with 5 seeds."""
+def stability_section(method: str, run_id: str, out_id: str):
+    """A stochastic method's tab (LIME, KernelSHAP): its stability check, the same sample
+    explained with SEEDS seeds."""
     return html.Div(className="quality", children=[
-        html.Button(f"How stable is this over {SEEDS} seeds?", id=ids.QUALITY_LIME_RUN, className="btn"),
-        dcc.Loading(html.Div(id=ids.QUALITY_LIME_OUT),
-                    custom_spinner=html.Div(f"Running LIME with {SEEDS} seeds…", className="loading-words"),
-                    delay_show=100),
+        html.Button(f"How stable is this over {SEEDS} seeds?", id=run_id, className="btn"),
+        dcc.Loading(html.Div(id=out_id), delay_show=100, custom_spinner=html.Div(
+            f"Running {METHOD_TITLES.get(method, method)} with {SEEDS} seeds…", className="loading-words")),
     ])
 
 
+def lime_section():
+    return stability_section("lime", ids.QUALITY_LIME_RUN, ids.QUALITY_LIME_OUT)
+
+
 @shows_errors
-def render_lime_stability(service, view, params: dict):
+def render_stability(service, view, method: str, params: dict):
+    """The spread over SEEDS seeds of `method`'s map of this sample, at the tab's settings."""
     info = service.model_info(view["model"])
-    stab = service.quality("stability", view["model"], view["sample"], "lime", target_value(view.get("target")),
+    stab = service.quality("stability", view["model"], view["sample"], method, target_value(view.get("target")),
                            seeds=SEEDS, **params)
     return html.Div(stability_part(stab, info), className="quality-result")
+
+
+def stability_view(service, view, clicks, tab: str, tab_value, what: str) -> dict:
+    """The checked view a stability button asks about (PreventUpdate when its tab is not shown)."""
+    if tab_value != tab or not view or not clicks:
+        raise PreventUpdate
+    return validate.selection(service, view, ("model", "sample", "target"), what=what)
 
 
 def clear_stale(shown: dict) -> None:
@@ -246,14 +289,12 @@ def register_lime_callbacks(app, service, tab: str):
                   State(ids.view(tab), "data"), State(ids.LIME_SAMPLES, "value"), State(ids.LIME_KERNEL, "value"),
                   State(ids.LIME_PATCH, "value"), State(ids.TABS, "value"), prevent_initial_call=True)
     def _lime(clicks, view, n_samples, kernel_width, patch, tab_value):   # cleared by LIME's map (clear_stale)
-        if tab_value != tab or not view or not clicks:
-            raise PreventUpdate
-        view = validate.selection(service, view, ("model", "sample", "target"), what="LIME tab's view")
+        view = stability_view(service, view, clicks, tab, tab_value, "LIME tab's view")
         params = {k: v for k, v in (("n_samples", n_samples), ("kernel_width", kernel_width), ("patch", patch))
                   if v not in (None, "")}      # the numbers: checked by the engine (named)
         if service.model_info(view["model"]).kind != "image":
             params.pop("patch", None)
-        return render_lime_stability(service, view, params)
+        return render_stability(service, view, "lime", params)
 
 
 def register_callbacks(app, service, tab: str, methods: tuple):

@@ -46,8 +46,12 @@ def randomisation_figure(sanity) -> go.Figure:
     return go.Figure([bars], lay)
 
 
+VALUE_NAMES = {"lime": "weight", "kernel_shap": "Shapley value"}     # what one feature's number is called
+
+
 def spread_figure(stab, feature_names=(), top: int = 15) -> go.Figure:
-    """A table's features: mean weight over the seeds with bars from the lowest to the highest."""
+    """A table's features: mean value over the seeds with bars from the lowest to the highest."""
+    unit = VALUE_NAMES.get(stab.method, "attribution")
     mean, lo, hi = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (stab.mean, stab.low, stab.high))
     order = np.argsort(-np.abs(mean), kind="stable")[:top][::-1]
     names = [str(feature_names[k]) if k < len(feature_names) else f"feature {k}" for k in order]
@@ -56,8 +60,8 @@ def spread_figure(stab, feature_names=(), top: int = 15) -> go.Figure:
                                     arrayminus=mean[order] - lo[order], color=NEUTRAL, thickness=2),
                        hovertemplate="%{y}: mean %{x:.4g}<extra></extra>")
     lay = layout(f"Spread over {len(stab.seeds)} seeds",
-                 f"dot: mean weight; bar: lowest to highest; seeds agree on the order ρ = {stab.agreement:.2f}",
-                 height=120 + 22 * len(order), xaxis=dict(title="weight", zeroline=True),
+                 f"dot: mean {unit}; bar: lowest to highest; seeds agree on the order ρ = {stab.agreement:.2f}",
+                 height=120 + 22 * len(order), xaxis=dict(title=unit, zeroline=True),
                  yaxis=dict(automargin=True))
     lay["margin"] = dict(l=10, r=10, t=60, b=40)
     return go.Figure([trace], lay)

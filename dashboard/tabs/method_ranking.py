@@ -13,7 +13,7 @@ from explain_core.quality.model_view import DEFAULT_SAMPLES, NAME, cached_rankin
 from .. import ids, validate
 from ..components import alert, bar_style, note, progress_bar
 from ..figures.common import METHOD_TITLES
-from ..quality import TABLE_COLUMNS
+from ..quality import TABLE_COLUMNS, draws_words, score_text, table_head
 from . import panel, visible_view
 
 TAB = ids.TAB_METHOD_RANKING
@@ -31,7 +31,7 @@ def layout():
         html.Button("Rank the methods", id=START, className="btn btn-primary"),
     ]
     out = panel(TAB, "Which method to trust on this model",
-                "Every gradient and perturbation method scored on held-out samples, each explaining its predicted "
+                "Every attribution method scored on held-out samples, each explaining its predicted "
                 "class: a method that is best on most samples is the one to trust for this model.", controls)
     out.children.append(html.Div(progress_bar(BAR, TEXT), id=PROGRESS, style={"display": "none"}))
     return out
@@ -39,15 +39,14 @@ def layout():
 
 def ranking_table(ranking) -> html.Div:
     ranks = ranking.ranks()
-    head = html.Tr([html.Th("Method")] + [html.Th(f"{t} {'↓' if b == 'low' else '↑'}") for _, t, b in TABLE_COLUMNS]
-                   + [html.Th("Mean rank ↓")])
+    head = table_head()
     body = []
     for k in sorted(range(len(ranking.methods)), key=lambda k: ranks[ranking.methods[k]]):
         m = ranking.methods[k]
         cells = [html.Td(METHOD_TITLES.get(m, m))]
         for c, (key, _, _) in enumerate(TABLE_COLUMNS):
             flag = f" ⚠ {ranking.flagged[k]:.0%}" if key == "randomisation" and ranking.flagged[k] > 0 else ""
-            cells.append(html.Td(f"{ranking.mean[k, c]:.3g} ± {ranking.std[k, c]:.2g}{flag}",
+            cells.append(html.Td(score_text(key, ranking.mean[k, c], ranking.std[k, c]) + flag,
                                  className="best" if ranking.best.get(key) == m else None))
         cells.append(html.Td(f"{ranks[m]:.1f}", className="best" if ranks[m] == min(ranks.values()) else None))
         body.append(html.Tr(cells))
@@ -56,7 +55,8 @@ def ranking_table(ranking) -> html.Div:
         html.Table([html.Thead(head), html.Tbody(body)], className="method-table"),
         note(f"Mean ± standard deviation over {len(ranking.samples)} held-out samples; best mean in each column "
              f"highlighted (↓ lower is better, ↑ higher). On this model {METHOD_TITLES.get(top, top)} ranks best "
-             "overall. ⚠ n%: the share of samples whose map barely changed when the model's weights were random.",
+             "overall. ⚠ n%: the share of samples whose map barely changed when the model's weights were random."
+             + draws_words(ranking.methods, ranking.draws),
              className="quality-line"),
     ])
 

@@ -61,8 +61,9 @@ def test_method_table_for_a_table_model(service):
     assert "Which method to trust" in text and "Grad-CAM" not in text
     table = service.quality("table", mid, view["sample"])
     assert {r.method for r in table.rows} == {"saliency", "gradient_x_input", "integrated_gradients", "smoothgrad",
-                                             "occlusion", "lime"}
+                                             "occlusion", "lime", "kernel_shap", "gradient_shap"}
     assert text.count('"best"') >= 6          # one best cell per column, and the best mean rank
+    assert text.count("(3 moves)") == 2 and "LIME 3, KernelSHAP 3" in text      # fewer draws, said
     for key, _, better in quality.TABLE_COLUMNS:
         vals = {r.method: getattr(r, key) for r in table.rows}
         assert vals[table.best[key]] == (min(vals.values()) if better == "low" else max(vals.values()))

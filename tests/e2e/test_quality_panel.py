@@ -21,7 +21,7 @@ def _table_rows(page) -> int:
                    ids.QUALITY_TABLE_OUT) or 0
 
 
-@pytest.mark.parametrize("model, methods", [("mnist-cnn", 7), ("breast-cancer-mlp", 6)])
+@pytest.mark.parametrize("model, methods", [("mnist-cnn", 9), ("breast-cancer-mlp", 8)])
 def test_quality_panel_and_method_table_render(glimpse, model, methods):
     page = glimpse
     page.open(f"?model={model}&tab={ids.TAB_GRADIENTS}")
