@@ -95,10 +95,18 @@ def main(argv=None) -> int:
                    help="with --before: also time this tree ranking only the methods the earlier tree ranked")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality_table.json")
     a = p.parse_args(argv)
-    text = json.dumps(measure(a.model, a.digits, a.rounds, a.before, a.same_methods), indent=1)
+    result = measure(a.model, a.digits, a.rounds, a.before, a.same_methods)
+    for name in ("before", "now, same methods as before", "now"):
+        if name in result:
+            r = result[name]
+            print(f"{name:28s} {r['cpu_s_median']:.2f} s CPU per digit (median of {len(r['cpu_s'])}), "
+                  f"{len(r['methods'])} methods: {', '.join(r['methods'])}")
+    for key in ("same_methods_now_over_before", "now_over_before"):
+        if key in result:
+            print(f"{key}: {result[key]:.2f}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(text)
-    print(text)
+    a.out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {a.out} (load average {result['load_average']:.1f}; target {result['target_s']:g} s)")
     return 0
 
 
