@@ -74,7 +74,7 @@ def _control(pid, p, spec, info, default):
                             searchable=False)
     if p.words:         # a word or a number (IG's steps: "auto" or 64): a text field
         return dcc.Input(id=pid, type="text", value=default, debounce=True, placeholder=" or ".join(p.words),
-                         className="param-number param-word", inputMode="text")
+                         className="param-number param-word")
     if p.choices:
         options = [{"label": CHOICE_LABELS.get(c, str(c)), "value": c} for c in p.choices]
         return dcc.Dropdown(id=pid, options=options, value=default, clearable=False, searchable=False)
