@@ -14,6 +14,7 @@ from .tabs import robustness as robustness_tab, robustness_curve as robustness_c
 from .tabs import architecture as architecture_tab, pruning as pruning_tab
 from .tabs import errors as errors_tab
 from .tabs import method_ranking as method_ranking_tab
+from .tabs import attention as attention_tab
 
 # Every tab: a module with TAB (listed in ids.TAB_NAMES), LABEL, LEVEL ("sample": why this
 # sample?; "model": the model as a whole), VIEW, layout() and register_callbacks().
@@ -22,6 +23,7 @@ TAB_MODULES = (activations, weights, gradients, lime, shap_tab, tree, units_tab,
 TAB_MODULES += (architecture_tab, pruning_tab)
 TAB_MODULES += (errors_tab,)
 TAB_MODULES += (method_ranking_tab,)
+TAB_MODULES += (attention_tab,)
 TAB_LABELS = {m.TAB: m.LABEL for m in TAB_MODULES}
 TAB_LEVELS = {m.TAB: m.LEVEL for m in TAB_MODULES}
 DEFAULT_TAB = ids.TAB_GRADIENTS
@@ -55,7 +57,7 @@ def header():
 def startup_panel():
     return html.Div(id=ids.STARTUP, className="startup card", children=[
         html.H2("Preparing the models"),
-        html.P("The first start trains the default models (about half a minute); later starts only load them.",
+        html.P("The first start trains the default models (about a minute); later starts only load them.",
                className="muted"),
         progress_bar(ids.STARTUP_BAR, ids.STARTUP_TEXT, 0.0, "Starting…"),
         dcc.Interval(id=ids.STARTUP_INTERVAL, interval=250),

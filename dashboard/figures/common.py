@@ -31,7 +31,7 @@ METHOD_TITLES = {
     "saliency": "Saliency", "gradient_x_input": "Gradient × input",
     "integrated_gradients": "Integrated gradients", "smoothgrad": "SmoothGrad",
     "gradcam": "Grad-CAM", "occlusion": "Occlusion", "lime": "LIME",
-    "gradient_shap": "GradientSHAP", "kernel_shap": "KernelSHAP",
+    "gradient_shap": "GradientSHAP", "kernel_shap": "KernelSHAP", "attention_rollout": "Attention rollout",
 }
 
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#222")

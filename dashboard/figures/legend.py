@@ -14,6 +14,8 @@ def magnitude_only(method: str, params: dict) -> bool:
     params = params or {}
     if method in ("saliency", "smoothgrad"):
         return bool(params.get("abs", True))
+    if method == "attention_rollout":
+        return True                      # shares of attention: never negative
     return method == "gradcam" and bool(params.get("relu", True))
 
 
@@ -27,6 +29,9 @@ def signs(values) -> tuple[bool, bool]:
 def colour_reading(method: str, params: dict, values, score: str = CLASS_SCORE, bars: bool = False) -> str:
     """The colour key: what red (and blue, when there is any) means for these values."""
     if magnitude_only(method, params):
+        if method == "attention_rollout":
+            return ("darker red = more of the class token's attention, rolled out over the layers, comes from this "
+                    "patch (the same map for every class: attention, not attribution)")
         if method == "gradcam":
             what = "bar length" if bars else "darker red"
             return f"{what} = a more important region for {score} (Grad-CAM keeps positive evidence only)"
@@ -60,4 +65,6 @@ def unit(method: str, params: dict, score: str = CLASS_SCORE) -> str:
         return "unit: relative importance (a layer's weighted activations, no unit)"
     if method == "occlusion":
         return f"unit: drop in {score} when this part is hidden"
+    if method == "attention_rollout":
+        return "unit: share of the class token's attention per pixel (its patch's share ÷ the patch's pixels)"
     return f"unit: {score}"

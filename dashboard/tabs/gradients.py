@@ -21,16 +21,18 @@ LABEL = "Gradient maps"
 LEVEL = "sample"
 VIEW = ("model", "sample", "target")
 METHOD_NAMES = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradient_shap", "gradcam",
-                "occlusion")
+                "occlusion", "attention_rollout")
 DEFAULT_METHOD = "integrated_gradients"
 EACH_CHANNEL = "each"     # the ids.GRAD_CHANNELS checklist's value: one map per colour channel
 
 
 def method_options(service, info) -> list[dict]:
-    """The methods that apply to a model: Grad-CAM only where there is a convolution layer."""
+    """The methods that apply to a model: Grad-CAM only where there is a convolution layer,
+    attention rollout only where there are attention layers."""
     specs = service.methods()
     return [{"label": specs[m].title, "value": m} for m in METHOD_NAMES
-            if info.kind in specs[m].kinds and (m != "gradcam" or info.conv_layers)]
+            if info.kind in specs[m].kinds and (m != "gradcam" or info.conv_layers)
+            and (m != "attention_rollout" or info.attention_layers)]
 
 
 def compare_options(service, info) -> list[dict]:

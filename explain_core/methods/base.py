@@ -313,7 +313,10 @@ def watched(m: nn.Module) -> bool:
 def named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Leaf modules worth showing, in registration order (forward order for our zoo)."""
     keep = (nn.Conv2d, nn.Linear, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten)
-    return [(n, m) for n, m in model.named_modules() if n and is_layer(m, keep) and watched(m)]
+    # an nn.MultiheadAttention's out_proj is a Linear its forward never calls as a module
+    inside = tuple(f"{n}." for n, m in model.named_modules() if n and is_layer(m, nn.MultiheadAttention))
+    return [(n, m) for n, m in model.named_modules()
+            if n and is_layer(m, keep) and watched(m) and not (inside and n.startswith(inside))]
 
 
 def conv_layers(model: nn.Module) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ParameterError, UnknownIdError
 from .base import as_finite, check_param, conv_layers, shown
+from .attention import no_attention
 from .introspection import cannot_show
 
 
@@ -133,9 +134,15 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
         Param("noise_level", float, 0.0, 0.0, 1.0),
         Param("seed", int, 0, 0, 2**31 - 1),
     )),
+    # models with attention layers only (methods/attention.py); the map does not depend on the class
+    MethodSpec("attention", "Attention maps (per layer and head)", (), needs_target=False, kinds=("image",)),
+    MethodSpec("attention_rollout", "Attention rollout", (
+        Param("head_fusion", str, "mean", choices=("mean", "max", "min")),
+    ), kinds=("image",)),
 )}
 
 INTROSPECTIVE = ("activations", "weights", "gradcam")  # need hooks or named layers
+ATTENTION_METHODS = ("attention", "attention_rollout")   # need attention layers
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "smoothgrad", "gradcam", "occlusion",
                     "gradient_shap")
 IMAGE_ONLY = {("lime", "segmentation"), ("lime", "patch"), ("kernel_shap", "segmentation"), ("kernel_shap", "patch")}
@@ -178,6 +185,8 @@ def normalise_params(name: str, params: dict, kind: str, model=None,
     for tabular models (and vice versa) so they do not split the cache. input_shape fits
     the size-dependent defaults and ranges to an image (MethodSpec.params_for)."""
     spec = method_spec(name)
+    if name in ATTENTION_METHODS and model is not None and (why := no_attention(model)):
+        raise ParameterError(why)     # before the kind: a table model has no attention either
     if kind not in spec.kinds:
         raise ParameterError(f"{spec.title} needs an image model (convolution layers)")
     known = {p.name for p in spec.params}
@@ -291,9 +300,20 @@ def _run_gradient_shap(module, data, x, target, p):
                         stdev=stdev, seed=p["seed"]).attribute(x, target=target)
 
 
+def _run_attention(module, data, x, target, p):
+    from .attention import AttentionWeights
+    return AttentionWeights(module).explain(x)
+
+
+def _run_rollout(module, data, x, target, p):
+    from .attention import AttentionRollout
+    return AttentionRollout(module, head_fusion=p["head_fusion"]).attribute(x, target=target)
+
+
 RUNNERS: dict[str, Callable] = {
     "activations": _run_activations, "weights": _run_weights, "saliency": _run_saliency,
     "gradient_x_input": _run_gxi, "integrated_gradients": _run_ig, "smoothgrad": _run_smoothgrad,
     "gradcam": _run_gradcam, "occlusion": _run_occlusion, "lime": _run_lime,
     "kernel_shap": _run_kernel_shap, "gradient_shap": _run_gradient_shap,
+    "attention": _run_attention, "attention_rollout": _run_rollout,
 }

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
-from ..methods.base import forward_rows, hooks, is_layer, layer_type, named_layers, watched
+from ..methods.base import forward_rows, hooks, is_layer, layer_type, named_layers
 
 PRUNABLE = (nn.Linear, nn.Conv2d)
 BATCH = 1000
@@ -44,8 +44,8 @@ def prunable_layers(model: nn.Module) -> list[PrunableLayer]:
     """Every dense or convolution layer whose output a hook can see, except the last one:
     its units are the model's outputs (removing one removes a class, not a feature)."""
     out = []
-    for name, m in model.named_modules():
-        if name and is_layer(m, PRUNABLE) and watched(m):
+    for name, m in named_layers(model):       # not the out_proj an nn.MultiheadAttention never calls as a module
+        if is_layer(m, PRUNABLE):
             units = _units(m)
             if units:
                 out.append(PrunableLayer(name, layer_type(m), units))
@@ -96,6 +96,8 @@ def activity_scores(acts: dict[str, np.ndarray], model: nn.Module, layer: str) -
     if source not in acts:
         raise ParameterError(f"No held-out activations were recorded for layer {layer!r}")
     a = acts[source]
+    if is_layer(dict(model.named_modules())[layer], nn.Linear):    # units last: (rows, units) or (rows, tokens, units)
+        return np.abs(a.reshape(-1, a.shape[-1])).mean(axis=0, dtype=np.float64)
     return np.abs(a.reshape(a.shape[0], a.shape[1], -1)).mean(axis=(0, 2), dtype=np.float64)
 
 
@@ -145,9 +147,11 @@ def _without_hooks(model: nn.Module) -> dict:
     return memo
 
 
-def _mask_hook(mask: torch.Tensor):
+def _mask_hook(mask: torch.Tensor, units_last: bool = False):
+    """units_last: a dense layer's units are its output's last axis (also over a transformer's
+    tokens); a convolution's filters its second."""
     def hook(_m, _inputs, output):
-        shape = (1, -1) + (1,) * (output.dim() - 2)
+        shape = (1,) * (output.dim() - 1) + (-1,) if units_last else (1, -1) + (1,) * (output.dim() - 2)
         return output * mask.to(output.dtype).reshape(shape)
     return hook
 
@@ -162,7 +166,7 @@ def pruned(twin: nn.Module, plan: dict[str, tuple[int, ...]]):
             continue
         mask = torch.ones(_units(modules[layer]))
         mask[list(units)] = 0.0
-        specs.append((modules[layer], "forward", _mask_hook(mask)))
+        specs.append((modules[layer], "forward", _mask_hook(mask, is_layer(modules[layer], nn.Linear))))
     with hooks(specs):
         yield twin
 

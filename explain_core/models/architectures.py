@@ -164,4 +164,7 @@ def build(arch: str, input_shape: tuple[int, ...], n_classes: int, **kw) -> nn.M
     if arch == "tabular-mlp":
         return TabularMLP(int(np.prod(input_shape)), n_classes, tuple(kw.get("hidden", (32, 16))),
                           bool(kw.get("target_scaler", False)))
+    if arch == "tiny-vit":       # a Vision Transformer whose attention can be read (models/vit.py)
+        from .vit import TinyViT
+        return TinyViT(n_classes, tuple(input_shape), **kw)
     raise ValueError(f"unknown architecture {arch!r}")

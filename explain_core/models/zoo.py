@@ -23,7 +23,7 @@ class ModelSpec:
     title: str
     dataset: str            # 'image', 'shortcut-digits', 'digits-8x8', 'breast-cancer', 'wine', 'known-truth',
                             # or an upload id
-    arch: str               # 'mnist-cnn', 'small-cnn', 'mnist-mlp', 'tabular-mlp'
+    arch: str               # 'mnist-cnn', 'small-cnn', 'mnist-mlp', 'tabular-mlp', 'tiny-vit'
     train: dict = field(default_factory=dict)   # epochs, lr, batch_size, weight_decay
     arch_kw: dict = field(default_factory=dict)   # also 'head': 'logit' for one output over two classes
 
@@ -66,6 +66,13 @@ DEFAULT_SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("diabetes-mlp", "Diabetes regression MLP", "diabetes", "tabular-mlp",
               {"epochs": 60, "lr": 1e-3, "batch_size": 32, "weight_decay": 0.1, "cosine": True},
               {"hidden": (16, 8), "target_scaler": True}),
+    # A tiny Vision Transformer whose attention Glimpse shows (models/vit.py): 7×7 patches (4×4 + a class
+    # token), 2 layers × 4 heads, width 64, an 8-channel 3×3 convolution before the patch projection (without
+    # it 95.0-96.3% held out across seeds, with it 96.7-96.9%). Training with its history: 48 CPU s on one
+    # thread on the busy 2-core machine (python -m bench.vit_training); issue 10 asks <= 60 s and >= 95%.
+    ModelSpec("mnist-vit", "MNIST ViT (attention)", "image", "tiny-vit",
+              {"epochs": 25, "lr": 2e-3, "batch_size": 64, "cosine": True, "shift": 1},
+              {"depth": 2, "heads": 4, "width": 64, "stem": 8}),
 )
 IMAGE_DATASETS = ("image", "shortcut-digits", "digits-8x8")   # the built-in data sets of images
 

@@ -12,6 +12,7 @@ from ..data.dataset import Dataset
 from ..data.digits8 import digits_8x8
 from ..data.shortcut import shortcut_digits
 from ..errors import GlimpseError, UnknownIdError
+from ..methods.attention import attention_layers
 from ..methods.base import conv_layers, layer_type, named_layers
 from ..models.background_outputs import BackgroundOutputs
 from ..models.training import TrainProgress
@@ -176,7 +177,8 @@ class ModelCatalogue:
             accuracy=tm.accuracy, hash=self._hash(tm), input_shape=d.input_shape, class_names=d.class_names,
             feature_names=d.feature_names if d.kind == "tabular" else (),
             layers=tuple((n, layer_type(m)) for n, m in named_layers(tm.module)),
-            conv_layers=tuple(conv_layers(tm.module)), n_samples=len(d.X), n_test=len(d.test_idx),
+            conv_layers=tuple(conv_layers(tm.module)), attention_layers=tuple(attention_layers(tm.module)),
+            n_samples=len(d.X), n_test=len(d.test_idx),
             notes=d.notes + tuple(getattr(tm.module, "glimpse_notes", ())), train_accuracy=tm.train_accuracy,
             task=tm.head.task, output=tm.head.output, output_note=tm.head.describe(d.class_names), **self._facts(tm),
             **running,

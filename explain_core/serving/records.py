@@ -38,6 +38,7 @@ class ModelInfo:
     informative_share: float | None = None   # known informative features: rows whose top-5 IG hold >= 4
     outputs_done: tuple[int, int] | None = None   # (done, total) while the model still runs over its samples
     outputs_error: str | None = None               # why it could not run over all of them
+    attention_layers: tuple[str, ...] = ()   # layers whose attention can be read (methods/attention.py)
 
 
 @dataclass(frozen=True)

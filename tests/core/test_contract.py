@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from explain_core import ParameterError, TargetError, UnknownIdError
+from explain_core.methods.attention import AttentionMaps
 from explain_core.methods.base import Activations, Attribution, Weights, has_hooks
-from explain_core.methods.registry import METHODS, RUNNERS, normalise_params
+from explain_core.methods.registry import ATTENTION_METHODS, METHODS, RUNNERS, normalise_params
 
-MODELS = ("mnist-cnn", "mnist-mlp", "breast-cancer-mlp")
+MODELS = ("mnist-cnn", "mnist-mlp", "breast-cancer-mlp", "mnist-vit")
 CASES = [(m, name) for m in MODELS for name in METHODS]
 FAST = {"integrated_gradients": {"n_steps": 16}, "smoothgrad": {"n_samples": 8},
         "lime": {"n_samples": 200}}
@@ -32,6 +33,8 @@ def _arrays(result) -> list[np.ndarray]:
         return [la.values for la in result.layers]
     if isinstance(result, Weights):
         return [lw.weights for lw in result.layers]
+    if isinstance(result, AttentionMaps):
+        return [result.weights]
     return [np.asarray(result.path), np.asarray(result.value)]
 
 
@@ -40,6 +43,10 @@ def test_method_contract(service, model_id, method):
     info = service.model_info(model_id)
     if method == "gradcam" and not info.conv_layers:
         with pytest.raises(ParameterError, match="Grad-CAM needs"):
+            service.explain(model_id, 0, method)
+        return
+    if method in ATTENTION_METHODS and model_id != "mnist-vit":
+        with pytest.raises(ParameterError, match="no attention layers"):
             service.explain(model_id, 0, method)
         return
     model = service.torch_model(model_id)
@@ -70,4 +77,4 @@ def test_unknown_model_and_sample_are_clear_errors(service, method):
     with pytest.raises(UnknownIdError, match="Unknown model"):
         service.explain("no-such-model", 0, method)
     with pytest.raises(UnknownIdError, match="Unknown sample"):
-        service.explain("mnist-cnn", -1, method)
+        service.explain("mnist-vit" if method in ATTENTION_METHODS else "mnist-cnn", -1, method)

@@ -24,7 +24,7 @@ BIG_LIME = {"n_samples": 20000}
 def fresh(settings, service):
     """A service over the session's stored models with no result cache: every call computes."""
     svc = ExplanationService(settings, cache=NullCache())
-    svc.ensure_models(model_ids=[MODEL, "wine-mlp"])
+    svc.ensure_models(model_ids=[MODEL, "wine-mlp", "mnist-vit"])
     return svc
 
 
@@ -162,10 +162,10 @@ def test_only_the_hooked_methods_register_hooks(fresh, monkeypatch):
             seen.add(current["method"])
             return _real(self, *a, **kw)
         monkeypatch.setattr(torch.nn.Module, name, spy)
-    for model_id in (MODEL, "wine-mlp"):
+    for model_id in (MODEL, "wine-mlp", "mnist-vit"):
         kind = fresh.model_info(model_id).kind
         for method, spec in registry.METHODS.items():
-            if kind not in spec.kinds:
+            if kind not in spec.kinds or (method in registry.ATTENTION_METHODS and model_id != "mnist-vit"):
                 continue
             current["method"] = method
             fresh.explain(model_id, 3, method)
