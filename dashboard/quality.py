@@ -204,6 +204,15 @@ def table_head() -> html.Tr:
                    + [html.Th("Mean rank ↓")])
 
 
+def leaders(ranks: dict) -> str:
+    """The method(s) with the best mean rank: 'IG comes first' or 'IG and SmoothGrad share first place'."""
+    best = min(ranks.values())
+    names = [METHOD_TITLES.get(m, m) for m, r in ranks.items() if r == best]
+    if len(names) == 1:
+        return f"{names[0]} comes first"
+    return f"{', '.join(names[:-1])} and {names[-1]} share first place"
+
+
 def draws_words(methods, draws) -> str:
     """Over how many tiny moves max-sensitivity was taken: fewer for maps that each run the
     model on many altered copies (explain_core/quality/table.py)."""
@@ -233,12 +242,11 @@ def render_table(service, view):
             cells.append(html.Td(text, className="best" if table.best.get(key) == r.method else None))
         cells.append(html.Td(f"{ranks[r.method]:.1f}", className="best" if ranks[r.method] == best_rank else None))
         body.append(html.Tr(cells))
-    top = min(ranks, key=ranks.get)
     return html.Div(className="quality-table", children=[
         html.H4(f"Which method to trust for this sample? ({_what(info, table.target)})"),
         html.Table([html.Thead(head), html.Tbody(body)], className="method-table"),
         note(f"Best in each column highlighted; ↓ lower is better, ↑ higher. On these scores "
-             f"{METHOD_TITLES.get(top, top)} is the most faithful for this sample. ⚠: the map barely changes when "
+             f"{leaders(ranks)} for this sample. ⚠: the map barely changes when "
              f"the model is random. Each method at its default settings; computed in {table.seconds:.1f} s."
              + draws_words([r.method for r in table.rows], [r.draws for r in table.rows]),
              className="quality-line"),

@@ -13,7 +13,7 @@ from explain_core.quality.model_view import DEFAULT_SAMPLES, NAME, cached_rankin
 from .. import ids, validate
 from ..components import alert, bar_style, note, progress_bar
 from ..figures.common import METHOD_TITLES
-from ..quality import TABLE_COLUMNS, draws_words, score_text, table_head
+from ..quality import TABLE_COLUMNS, draws_words, leaders, score_text, table_head
 from . import panel, visible_view
 
 TAB = ids.TAB_METHOD_RANKING
@@ -50,12 +50,11 @@ def ranking_table(ranking) -> html.Div:
                                  className="best" if ranking.best.get(key) == m else None))
         cells.append(html.Td(f"{ranks[m]:.1f}", className="best" if ranks[m] == min(ranks.values()) else None))
         body.append(html.Tr(cells))
-    top = min(ranks, key=ranks.get)
     return html.Div(className="quality-table", children=[
         html.Table([html.Thead(head), html.Tbody(body)], className="method-table"),
         note(f"Mean ± standard deviation over {len(ranking.samples)} held-out samples; best mean in each column "
-             f"highlighted (↓ lower is better, ↑ higher). On this model {METHOD_TITLES.get(top, top)} ranks best "
-             "overall. ⚠ n%: the share of samples whose map barely changed when the model's weights were random."
+             f"highlighted (↓ lower is better, ↑ higher). On this model {leaders(ranks)} overall. "
+             "⚠ n%: the share of samples whose map barely changed when the model's weights were random."
              + draws_words(ranking.methods, ranking.draws),
              className="quality-line"),
     ])

@@ -81,6 +81,9 @@ def test_the_tables_say_how_many_moves_each_sensitivity_took_and_read_rounding_a
     assert "(" not in quality.draws_words(["saliency", "integrated_gradients"], [10, 10])
     assert quality.draws_words([], []) == ""
     assert quality.table_head().children[0].children == "Method"
+    assert quality.leaders({"saliency": 2.0, "lime": 3.0}) == "Saliency comes first"
+    assert quality.leaders({"saliency": 2.0, "lime": 2.0, "occlusion": 2.0}) == \
+        "Saliency, LIME and Occlusion share first place"
     # a ReLU network's gradient is flat between kinks: rounding-level sensitivity reads as zero
     assert quality.score_text("sensitivity", 9.4e-8) == quality.score_text("sensitivity", 4e-8, 3e-8) == "≈ 0"
     assert quality.score_text("sensitivity", 0.02, 0.001) == "0.02 ± 0.001"

@@ -119,13 +119,24 @@ def test_quality_and_quality_table(page):
     save(page, "quality-table")
 
 
+def stability_scene(page, search: str, tab: str, title: str, run: str, name: str) -> None:
+    """A stochastic method's tab, its 'How stable is this over 5 seeds?' clicked."""
+    page.open(search)
+    shows(page, ids.output(tab), title)
+    page.click(f"#{run}")
+    page.until(lambda: "Stability over seeds" in page.text(ids.panel(tab)), 300, "the spread over seeds")
+    frame(page, run)
+    save(page, name)
+
+
 def test_quality_lime_stability(page):
-    page.open("?model=breast-cancer-mlp&sample=9&tab=lime")
-    shows(page, ids.output(ids.TAB_LIME), "LIME")
-    page.click(f"#{ids.QUALITY_LIME_RUN}")
-    page.until(lambda: "Stability over seeds" in page.text(ids.output(ids.TAB_LIME)), 300, "the spread over seeds")
-    frame(page, ids.QUALITY_LIME_RUN)
-    save(page, "quality-lime-stability")
+    stability_scene(page, "?model=breast-cancer-mlp&sample=9&tab=lime", ids.TAB_LIME, "LIME", ids.QUALITY_LIME_RUN,
+                    "quality-lime-stability")
+
+
+def test_quality_shap_stability(page):
+    stability_scene(page, "?model=mnist-cnn&sample=3&tab=shap", ids.TAB_SHAP, "KernelSHAP", ids.QUALITY_SHAP_RUN,
+                    "quality-shap-stability")
 
 
 def test_robustness(page):
