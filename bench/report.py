@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .dataset_ig_report import dataset_ig_markdown
+from .dataset_ig_report import load as load_dataset_ig
 from .load_report import load_markdown, load_runs
 from .scale_page_report import load as load_scale_page
 from .scale_page_report import scale_page_markdown
@@ -234,6 +236,8 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
                   md_table(("method", "28×28 ms/sample", "56×56 ms/sample", "growth"), input_rows(s)), ""]
         for png in plots:
             parts += [f"![{Path(png).stem}]({Path(png).name})", ""]
+    if results.get("dataset_ig"):
+        parts += dataset_ig_markdown(results["dataset_ig"], md_table)
     lat = results.get("latency")
     if lat:
         notes = Path(__file__).parent / "latency_analysis.md"
@@ -261,6 +265,9 @@ def load_results(out_dir: Path) -> dict[str, dict]:
     scale_page = load_scale_page(out_dir)
     if scale_page:
         results["scale_page"] = scale_page
+    dataset_ig = load_dataset_ig(out_dir)
+    if dataset_ig:
+        results["dataset_ig"] = dataset_ig
     return results
 
 

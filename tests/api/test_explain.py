@@ -102,7 +102,7 @@ def test_single_output_models_get_every_method():
     of a logit, the output itself for a regression; the tree classifies or regresses."""
     model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).eval()
     x, X = rows()[0], rows()
-    r = glimpse.explain(model, x, method="integrated_gradients")
+    r = glimpse.explain(model, x, method="integrated_gradients", n_steps=50)
     with torch.no_grad():
         z = float(model(x[None]))
         diff = z - float(model(torch.zeros(1, 6)))

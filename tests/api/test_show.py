@@ -92,7 +92,7 @@ def test_labels_as_names_training_rows_and_no_labels():
     t = svc.samples("functionalmlp")
     assert list(t.labels[:40]) == list(y) and t.is_test.sum() == 40 and len(t.labels) == 100
     assert "training rows came without labels" in " ".join(svc.model_info("functionalmlp").notes)
-    mean = svc.explain("functionalmlp", 0, "integrated_gradients", baseline="mean")
+    mean = svc.explain("functionalmlp", 0, "integrated_gradients", baseline="mean", n_steps=50)
     model = svc.torch_model("functionalmlp")
     with torch.no_grad():
         diff = float(model(torch.tensor(X.to_numpy()[:1]))[0, mean.target]

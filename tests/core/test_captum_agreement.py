@@ -121,7 +121,9 @@ def test_occlusion_matches_captum(cnn_digits, window, stride):
         ref = ca.Occlusion(model).attribute(x, target=t, sliding_window_shapes=(1, window, window),
                                             strides=(1, stride, stride), baselines=0.0,
                                             perturbations_per_eval=128)
-        assert_matches(ours.attribution, ref)
+        # f(x) comes from the same batched call as the windows (one model call in all), Captum's from a
+        # call of its own: the two agree to float32 rounding of a batch (~2e-6 of the largest drop)
+        assert_matches(ours.attribution, ref, rtol=5e-5)
 
 
 def test_tabular_methods_match_captum(service):
