@@ -3,7 +3,7 @@
    tab's controls are written (and the explained class whenever it is not the predicted one). */
 (function () {
   var dc = window.dash_clientside = window.dash_clientside || {};
-  var SIMPLE = ['lime_samples', 'lime_kernel', 'lime_patch', 'depth'];   // link_state.SIMPLE, in order
+  var SIMPLE = ['lime_samples', 'lime_kernel', 'lime_patch', 'depth', 'wview', 'wunit'];   // link_state.SIMPLE, in order
 
   /* a value into the address, unless it is the control's default (link_state.defaults) */
   function put(q, key, value, fallback) {
@@ -39,6 +39,8 @@
         put(q, 'layer', actLayer, d.layer);
       } else if (tab === 'weights') {
         put(q, 'wlayer', weightLayer, d.wlayer);
+        put(q, 'wview', simple[4], d.wview);                        // strongest units / one unit / whole
+        if (simple[4] === 'unit') put(q, 'wunit', simple[5], d.wunit);
       } else if (tab === 'lime') {
         SIMPLE.slice(0, 3).forEach(function (k, i) { put(q, k, simple[i], d[k]); });
       } else if (tab === 'tree') {

@@ -22,7 +22,7 @@ from . import ids, validate
 
 # address key -> the control it sets (the parameters of the methods: "a.<name>", "b.<name>")
 SIMPLE = {"lime_samples": ids.LIME_SAMPLES, "lime_kernel": ids.LIME_KERNEL, "lime_patch": ids.LIME_PATCH,
-          "depth": ids.TREE_DEPTH}
+          "depth": ids.TREE_DEPTH, "wview": ids.WEIGHT_VIEW, "wunit": ids.WEIGHT_UNIT}
 PARTS = ("target", "layer", "wlayer", "simple", "a", "b")
 MAX_VALUE = 200       # characters of one value read from an address
 
@@ -119,7 +119,8 @@ def defaults(service, model_id: str) -> dict:
               for name, spec in service.methods().items()}
     wl = weights.layer_options(info)
     return {"params": params, "layer": activations.default_layer(info), "wlayer": wl[0]["value"] if wl else None,
-            "lime_samples": str(lime.DEFAULT_SAMPLES), "depth": str(tree.DEFAULT_DEPTH)}
+            "lime_samples": str(lime.DEFAULT_SAMPLES), "depth": str(tree.DEFAULT_DEPTH),
+            "wview": weights.TOP, "wunit": "0"}
 
 
 def _written(value):

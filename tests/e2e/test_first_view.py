@@ -121,6 +121,7 @@ LINKS = [
                                     "a.baseline": "mean", "a.rule": "riemann_trapezoid"}),
     ("mnist-cnn", 42, "activations", {"layer": "conv2", "target": "2"}),
     ("mnist-cnn", 42, "weights", {"wlayer": "fc1"}),
+    ("mnist-cnn", 42, "weights", {"wlayer": "fc1", "wview": "unit", "wunit": "5"}),
     ("mnist-cnn", 42, "lime", {"lime_samples": "300", "lime_kernel": "0.5", "lime_patch": "7", "target": "1"}),
     ("breast-cancer-mlp", 7, "tree", {"depth": "2", "target": "1"}),
 ]
