@@ -18,7 +18,7 @@ from explain_core.quality.table import MIN_DRAWS, rankable_methods, table_qualit
 @pytest.fixture(scope="module")
 def service(settings):
     from tests.quality_service import service_with
-    return service_with(settings, ["mnist-cnn", "breast-cancer-mlp"])
+    return service_with(settings, ["mnist-cnn", "breast-cancer-mlp", "mnist-vit"])
 
 
 def first(service, model_id) -> int:
@@ -44,6 +44,9 @@ def test_the_methods_are_the_registrys(service):
     assert set(ranked) == expected and {"kernel_shap", "gradient_shap", "gradcam"} <= set(ranked)
     tab = service._model("breast-cancer-mlp")
     assert "gradcam" not in dict(rankable_methods("tabular", tab.module, tab.data.input_shape))
+    vit = service._model("mnist-vit")            # attention layers: rollout joins, as the registry says
+    assert "attention_rollout" in dict(rankable_methods("image", vit.module, vit.data.input_shape))
+    assert "attention" not in dict(rankable_methods("image", vit.module, vit.data.input_shape))   # no class
 
 
 def test_a_method_registered_later_is_ranked_and_a_copy_of_the_input_is_flagged(service, monkeypatch):
