@@ -33,6 +33,8 @@ def test_auto_steps_are_the_default_and_a_number_replaces_them(glimpse):
     r = page.service.explain("mnist-cnn", 42, "integrated_gradients")
     steps = r.extras["steps_used"]
     page.until(lambda: f"Steps: {steps}, chosen for this sample" in page.text("map-note-a"), 60, "the steps used")
+    page.js("document.getElementById('map-note-a').scrollIntoView({block: 'center'});")
+    shoot(page, "ig-auto-note")
     page.click(".settings-summary")
     page.until(lambda: page.driver.find_elements("css selector", STEPS), 20, "the steps field")
     assert page.driver.find_elements("css selector", STEPS)[0].get_attribute("value") == "auto"
