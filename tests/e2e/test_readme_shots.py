@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -81,7 +80,7 @@ def test_model_shap(page):
     out = ids.output(ids.TAB_SHAP)
     shows(page, out, "KernelSHAP for class", 300)
     page.until(lambda: "holds to 1e-4" in page.text(out), 60, "the additivity line")
-    frame(page, ids.panel(ids.TAB_SHAP))
+    frame(page, ids.TABS)
     save(page, "model-shap")
 
 
@@ -143,7 +142,7 @@ def test_robustness(page):
     sample = int(page.service.dataset_for("mnist-cnn").test_idx[0])
     page.open(f"?model=mnist-cnn&sample={sample}&tab={ids.TAB_ROBUST}")
     shows(page, ids.output(ids.TAB_ROBUST), "on the adversarial input", 300)
-    frame(page, ids.panel(ids.TAB_ROBUST))
+    frame(page, ids.TABS)
     save(page, "robustness")
 
 
@@ -152,7 +151,7 @@ def test_counterfactual(page):
     page.open(f"?model=breast-cancer-mlp&sample={sample}&tab={ids.TAB_ROBUST}")
     page.until(lambda: page.text("robust-sentence").startswith("If "), 300, "a counterfactual sentence")
     shows(page, ids.output(ids.TAB_ROBUST), "Prediction before and after", 120)
-    frame(page, ids.panel(ids.TAB_ROBUST))
+    frame(page, ids.TABS)
     save(page, "counterfactual")
 
 
@@ -263,17 +262,9 @@ def test_whatif_draw(page):
     page.click("#whatif-clear")
     page.idle()
     cleared = page.text("whatif-prediction")
-    canvas = page.driver.find_element(By.ID, "whatif-canvas")
-    page.js("arguments[0].scrollIntoView({block: 'center'});", canvas)
-    left, top, w, h = page.js("var b = arguments[0].getBoundingClientRect();"
-                              "return [b.left, b.top, b.width, b.height];", canvas)
-    actions = ActionBuilder(page.driver)       # a "1": a vertical stroke down the middle
-    x = int(left + w / 2)
-    actions.pointer_action.move_to_location(x, int(top + 0.18 * h)).pointer_down()
-    for k in range(1, 9):
-        actions.pointer_action.move_to_location(x + (1 if k % 2 else 0), int(top + (0.18 + 0.08 * k) * h))
-    actions.pointer_action.pointer_up()
-    actions.perform()
+    from tests.e2e.test_share_and_whatif import draw_a_one
+
+    draw_a_one(page)
     page.until(lambda: page.text("whatif-prediction") != cleared, 60, "the new prediction")
     page.js("window.scrollTo(0, 0);")
     frame(page, ids.panel(ids.TAB_WHATIF))
@@ -283,21 +274,14 @@ def test_whatif_draw(page):
 def test_whatif_table(page):
     import numpy as np
 
-    from explain_core.inputs import observed_range
-    from tests.e2e.test_share_and_whatif import feature_input
+    from tests.e2e.test_share_and_whatif import size_features_to_their_largest
 
     service = page.service
-    info, t = service.model_info("breast-cancer-mlp"), service.samples("breast-cancer-mlp")
+    t = service.samples("breast-cancer-mlp")
     benign = int(np.flatnonzero((t.predictions == 1) & t.is_test)[0])
     page.open(f"?model=breast-cancer-mlp&sample={benign}&tab={ids.TAB_WHATIF}")
     page.until(lambda: "for the edited sample" in page.text("whatif-prediction"), 120, "the what-if prediction")
-    _, hi = observed_range(service.dataset_for("breast-cancer-mlp"))
-    for j, name in enumerate(info.feature_names):
-        if name.startswith("worst") or name.startswith("mean"):
-            el = feature_input(page, j)
-            page.js("arguments[0].scrollIntoView({block: 'center'});", el)
-            el.send_keys(Keys.CONTROL, "a")
-            el.send_keys(f"{hi[j]:.6g}")
+    size_features_to_their_largest(page, service)
     page.until(lambda: "malignant" in page.text("whatif-prediction"), 60, "the prediction to turn malignant")
     page.js("document.querySelector('.whatif-edit').scrollTop = 0; window.scrollTo(0, 0);")
     frame(page, ids.TABS)

@@ -34,6 +34,22 @@ def map_data(page):
     return page.js(MAP_DATA_JS)
 
 
+def draw_a_one(page):
+    """A vertical stroke down the middle of the what-if canvas, a "1", with the mouse at
+    viewport coordinates (also tests/e2e/test_readme_shots.py)."""
+    canvas = page.driver.find_element(By.ID, "whatif-canvas")
+    page.js("arguments[0].scrollIntoView({block: 'center'});", canvas)
+    left, top, w, h = page.js("var b = arguments[0].getBoundingClientRect();"
+                              "return [b.left, b.top, b.width, b.height];", canvas)
+    actions = ActionBuilder(page.driver)
+    x = int(left + w / 2)
+    actions.pointer_action.move_to_location(x, int(top + 0.18 * h)).pointer_down()
+    for k in range(1, 9):
+        actions.pointer_action.move_to_location(x + (1 if k % 2 else 0), int(top + (0.18 + 0.08 * k) * h))
+    actions.pointer_action.pointer_up()
+    actions.perform()
+
+
 def test_a_stroke_on_the_canvas_changes_the_prediction_and_the_map(glimpse):
     page = glimpse
     page.open(f"?model=mnist-cnn&sample=3&tab={ids.TAB_WHATIF}")
@@ -42,18 +58,7 @@ def test_a_stroke_on_the_canvas_changes_the_prediction_and_the_map(glimpse):
     page.click("#whatif-clear")
     page.until(lambda: map_data(page) != first_map, 30, "the map of the cleared canvas")
     cleared, cleared_map = prediction(page), map_data(page)
-    canvas = page.driver.find_element(By.ID, "whatif-canvas")
-    page.js("arguments[0].scrollIntoView({block: 'center'});", canvas)
-    left, top, w, h = page.js("var b = arguments[0].getBoundingClientRect();"
-                              "return [b.left, b.top, b.width, b.height];", canvas)
-    # a vertical stroke down the middle, a "1", with the mouse at viewport coordinates
-    actions = ActionBuilder(page.driver)
-    x = int(left + w / 2)
-    actions.pointer_action.move_to_location(x, int(top + 0.18 * h)).pointer_down()
-    for k in range(1, 9):
-        actions.pointer_action.move_to_location(x + (1 if k % 2 else 0), int(top + (0.18 + 0.08 * k) * h))
-    actions.pointer_action.pointer_up()
-    actions.perform()
+    draw_a_one(page)
     released = time.monotonic()
     page.until(lambda: map_data(page) != cleared_map, 30, "the map of the drawn digit")
     page.until(lambda: prediction(page) != cleared, 10, "the new prediction")
@@ -77,6 +82,20 @@ def feature_input(page, j: int):
                    "return e && e.tagName !== 'INPUT' ? e.querySelector('input') : e;", key)
 
 
+def size_features_to_their_largest(page, service):
+    """Type each breast-cancer 'mean …' and 'worst …' feature's largest observed value into
+    the what-if row (a benign row turns malignant); returns the observed maxima."""
+    from explain_core.inputs import observed_range
+    _, hi = observed_range(service.dataset_for("breast-cancer-mlp"))
+    for j, name in enumerate(service.model_info("breast-cancer-mlp").feature_names):
+        if name.startswith("worst") or name.startswith("mean"):
+            el = feature_input(page, j)
+            page.js("arguments[0].scrollIntoView({block: 'center'});", el)
+            el.send_keys(Keys.CONTROL, "a")
+            el.send_keys(f"{hi[j]:.6g}")
+    return hi
+
+
 def test_an_edited_table_value_changes_the_prediction_and_the_explanation(glimpse):
     page, service = glimpse, glimpse.service
     info = service.model_info("breast-cancer-mlp")
@@ -89,14 +108,7 @@ def test_an_edited_table_value_changes_the_prediction_and_the_explanation(glimps
     before = page.until(lambda: map_data(page), 30, "the map")
     table = page.text("out-" + ids.TAB_WHATIF)
     assert "Seen in the data" in table and info.feature_names[0] in table
-    from explain_core.inputs import observed_range
-    lo, hi = observed_range(service.dataset_for("breast-cancer-mlp"))
-    for j, name in enumerate(info.feature_names):
-        if name.startswith("worst") or name.startswith("mean"):
-            el = feature_input(page, j)
-            page.js("arguments[0].scrollIntoView({block: 'center'});", el)
-            el.send_keys(Keys.CONTROL, "a")
-            el.send_keys(f"{hi[j]:.6g}")
+    hi = size_features_to_their_largest(page, service)
     page.until(lambda: "malignant" in prediction(page), 30, "the prediction to turn malignant")
     page.until(lambda: map_data(page) != before, 30, "the explanation of the edited row")
     # an empty field asks for a number, never a traceback
