@@ -111,9 +111,8 @@ def head_grid_figure(maps) -> go.Figure:
                           name="attention values", zmin=0, zmax=vmax),
               labels_trace(xs, ys, text, ["#333"] * len(text), "tile labels", position="top right", size=11),
               colorbar_trace(MAGNITUDE, 0.0, vmax, "attention")]
-    sub = wrapped("Each tile: the class token's attention over the patches in one layer and head (a row of the "
-                  "layer's matrix; with its share on itself it sums to 1). Darker red = more attention.",
-                  "L: layer, H: head; the last column is the heads' mean, as rollout takes it.")
+    sub = wrapped("The class token's attention over the patches per layer (L) and head (H), the last column the "
+                  "heads' mean; with its share on itself it sums to 1. Darker red = more.")
     axes = image_axes(*mosaic.shape)
     axes["yaxis"]["range"] = [mosaic.shape[0] - 0.5, -TILE_TOP - 0.5]
     height = image_figure_height(mosaic.shape[0] + TILE_TOP, mosaic.shape[1], sub)
@@ -158,9 +157,8 @@ def rollout_figure(result) -> go.Figure:
     axes["xaxis"]["range"] = [x0 - 0.5, w - 0.5]
     on_patches = float(grid.sum()) if grid.size else float(np.sum(result.attribution))
     fusion = result.params.get("head_fusion", "mean")
-    sub = wrapped(f"Left: the input. Right: each patch's share of the class token's attention, rolled out over "
-                  f"the layers (heads fused by their {fusion}, the residual added as the identity).",
-                  f"{100 * on_patches:.0f}% lands on patches, the rest on the class token itself. The same map for "
-                  "every class: attention, not attribution.")
+    sub = wrapped(f"Each patch's share of the class token's attention over all layers (heads' {fusion}, + identity "
+                  f"for the residual): {100 * on_patches:.0f}% lands on patches. The same for every class: "
+                  "attention, not attribution.")
     lay = layout("Attention rollout", sub, height=image_figure_height(h, w - x0, sub), **axes)
     return go.Figure(traces, roomy(lay, sub))

@@ -29,17 +29,17 @@ def _dropdown(cid, value, options, width):
 
 def layout():
     controls = [
-        html.Label(["Matrix of layer", _dropdown(ids.ATTN_LAYER, 0, [{"label": "layer 1", "value": 0}], "15em")],
+        html.Label(["Matrix of layer", _dropdown(ids.ATTN_LAYER, 0, [{"label": "layer 1", "value": 0}], "8em")],
                    className="control", title="The layer whose full token × token matrix is drawn below"),
         html.Label(["Head", _dropdown(ids.ATTN_HEAD, MEAN_HEAD, [{"label": head_label(MEAN_HEAD), "value": MEAN_HEAD}],
-                                      "10em")], className="control"),
-        html.Label(["Rollout fuses heads by", _dropdown(ids.ATTN_FUSION, "mean", [
-            {"label": "their mean (the paper)", "value": "mean"}, {"label": "their max", "value": "max"},
-            {"label": "their min", "value": "min"}], "14em")], className="control",
+                                      "11em")], className="control"),
+        html.Label(["Rollout fuses the heads by their", _dropdown(ids.ATTN_FUSION, "mean", [
+            {"label": "mean", "value": "mean"}, {"label": "max", "value": "max"},
+            {"label": "min", "value": "min"}], "8em")], className="control",
             title="Abnar & Zuidema average the heads; max and min are later variants"),
     ]
-    return panel(TAB, "Attention", "Where a transformer looks: how the class token attends to the image's patches "
-                 "in every layer and head, and attention rollout, the attention carried through all the layers.",
+    return panel(TAB, "Attention", "Where a transformer looks: its class token's attention to the image's patches, "
+                 "per layer and head, and rolled out through all layers.",
                  controls, busy="Reading the attention of every layer and head…")
 
 
@@ -52,7 +52,7 @@ def choices(maps, layer, head) -> tuple[int, int, list, list]:
     head = validate.whole(head, "The head", MEAN_HEAD, None, default=MEAN_HEAD)
     layer = layer if layer < n_layers else 0
     head = head if head < n_heads else MEAN_HEAD
-    layers = [{"label": f"layer {k + 1} ({name})", "value": k} for k, name in enumerate(maps.layers)]
+    layers = [{"label": f"layer {k + 1}", "value": k, "title": name} for k, name in enumerate(maps.layers)]
     heads = [{"label": head_label(h), "value": h} for h in (MEAN_HEAD, *range(n_heads))]
     return layer, head, layers, heads
 

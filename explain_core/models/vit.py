@@ -62,7 +62,7 @@ class PatchTokens(nn.Module):
 
     def forward(self, x):
         t = self.proj(self.stem(x)).flatten(2).transpose(1, 2)
-        return torch.cat([self.cls_token.expand(len(t), -1, -1), t], dim=1) + self.pos_embed
+        return torch.cat([self.cls_token.expand(t.shape[0], -1, -1), t], dim=1) + self.pos_embed
 
 
 class TinyViT(nn.Module):

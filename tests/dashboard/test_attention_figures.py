@@ -36,7 +36,7 @@ def test_head_grid_tiles_hold_the_class_tokens_rows():
     expected = np.concatenate([cls_rows, cls_rows.mean(1, keepdims=True)], axis=1)
     # every tile is its row upsampled: a 4×4 tile whose 2×2 blocks are the four patch weights
     assert np.isclose(np.sort(tiles), np.sort(np.repeat(expected.reshape(-1), 4)), atol=1e-6).all()
-    assert "it sums to 1" in fig.layout.title.subtitle.text.replace("<br>", " ")
+    assert "sums to 1" in fig.layout.title.subtitle.text.replace("<br>", " ")
     assert trace(fig, "attention per head").source.startswith("data:image/png")
 
 
@@ -75,7 +75,7 @@ def test_rollout_figure_shows_the_input_beside_the_map():
     np.testing.assert_allclose(np.asarray(hover.z), np.repeat(np.repeat(grid, 2, 0), 2, 1))   # shares per patch
     assert "share of attention" in hover.hovertemplate
     sub = fig.layout.title.subtitle.text.replace("<br>", " ")
-    assert "80% lands on patches" in sub and "attention, not attribution" in sub and "mean" in sub
+    assert "80% lands on patches" in sub and "attention, not attribution" in sub and "heads' mean" in sub
 
 
 # ------------------------------------------------------------------------------ the tab
@@ -95,7 +95,7 @@ def test_tab_renders_the_vit(svc):
     graphs = [c for c in _walk(out) if isinstance(c, dcc.Graph)]
     assert [g.id for g in graphs] == ["attention-heads", "attention-rollout", "attention-matrix"]
     assert graphs[2].figure.layout.title.text.startswith("layer 2, head 3")
-    assert "fused by their max" in graphs[1].figure.layout.title.subtitle.text.replace("<br>", " ")
+    assert "heads' max" in graphs[1].figure.layout.title.subtitle.text.replace("<br>", " ")
     layers, heads = tab.picker_options(svc, {"model": "mnist-vit", "sample": i})
     assert [o["value"] for o in layers] == [0, 1] and [o["value"] for o in heads] == [MEAN_HEAD, 0, 1, 2, 3]
 

@@ -96,4 +96,4 @@ def test_every_tab_shows_something_for_the_vit(glimpse):
         assert not _errors(page, ids.output(tab)), (tab, _errors(page, ids.output(tab)))
         shoot(page, f"every-view-{VIT}-{tab}")
     page.assert_clean()
-    assert all(text.strip() for text in shown.values()), {t: v[:80] for t, v in shown.items()}
+    assert set(shown) == set(ids.TAB_NAMES)        # wait_content saw a figure, a graph or words in every one
