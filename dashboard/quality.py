@@ -18,7 +18,6 @@ from .params import collect_params
 from .sample_info import target_value
 
 LOW_FIT = 0.5          # LIME's weighted R² below this gets a warning
-STOCHASTIC = ("lime", "smoothgrad", "kernel_shap")
 SEEDS = 5
 TABLE_COLUMNS = (("deletion_auc", "Deletion area", "low"), ("insertion_auc", "Insertion area", "high"),
                  ("infidelity", "Infidelity", "low"), ("sensitivity", "Max-sensitivity", "low"),
@@ -180,7 +179,7 @@ def render_scores(service, view, method: str, params: dict):
                                                  **params),
                                  service.quality("ig-accuracy", view["model"], view["sample"], method, report.target,
                                                  **params)))
-    if method in STOCHASTIC:
+    if any(p.name == "seed" for p in service.methods()[method].params):     # its map depends on a seed
         stab_params = {k: v for k, v in params.items() if k != "seed"}
         out += stability_part(service.quality("stability", view["model"], view["sample"], method, report.target,
                                               **stab_params), info)

@@ -12,7 +12,7 @@ from ..methods.base import check_param
 from ..methods.registry import RUNNERS, METHODS, normalise_params
 from .report import MethodTable, best_of, quality_params, quality_report
 from .sanity import randomisation, randomised_copy
-from .stability import STOCHASTIC, stability_of
+from .stability import stability_of, stochastic
 from .table import _quantity, method_scores, rankable_methods, table_quality
 
 KINDS = ("scores", "sanity", "stability", "table", "ig-accuracy")
@@ -46,7 +46,8 @@ def run(service, kind: str, model_id: str, sample_id, method: str | None = None,
         key = result_key(service._hash(tm), service._sample_key(tm, i), "quality-table", q) + f":{t}"
         return _cached(service, key, lambda: _table(service, model_id, i, t, q))
     if method not in (ranked := table_methods(service, model_id)):
-        raise ParameterError(f"Quality checks apply to the maps of a class: {', '.join(ranked)}; got {method!r}")
+        raise ParameterError(f"Quality checks apply to the maps of a class: "
+                             f"{', '.join(METHODS[m].title for m in ranked)}; got {method!r}")
     if kind == "stability":
         return _stability(service, model_id, i, method, target, seeds, params)
     result = service.explain(model_id, i, method, target=target, **params)
@@ -86,9 +87,9 @@ def _explainer(tm, i: int, method: str, params: dict, target: int):
 
 
 def _stability(service, model_id, i, method, target, seeds, params):
-    if method not in STOCHASTIC:
+    if method not in stochastic():
         raise ParameterError(f"{METHODS[method].title} gives the same map every time: stability applies to "
-                             f"{', '.join(METHODS[m].title for m in STOCHASTIC)}")
+                             f"{', '.join(METHODS[m].title for m in stochastic())}")
     k = check_param("seeds", seeds, 2, MAX_SEEDS, int)
     params = {n: v for n, v in params.items() if n != "seed"}
     results = [service.explain(model_id, i, method, target=target, seed=s, **params) for s in range(k)]

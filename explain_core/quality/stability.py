@@ -11,9 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..methods.registry import METHODS
 from .sanity import spearman
 
-STOCHASTIC = ("lime", "smoothgrad", "kernel_shap")
+
+def stochastic() -> tuple[str, ...]:
+    """The methods whose map depends on a seed (a 'seed' parameter in the registry: LIME,
+    SmoothGrad, KernelSHAP, GradientSHAP, and any registered later)."""
+    return tuple(n for n, spec in METHODS.items() if any(p.name == "seed" for p in spec.params))
 LOW_FIT = 0.5      # a LIME surrogate with a weighted R² below this is flagged
 
 

@@ -89,3 +89,19 @@ def test_the_shared_random_copy_is_the_cascades_last_step(service):
     for (n, a), (_, b) in zip(last.state_dict().items(), shared.state_dict().items()):
         assert torch.equal(a, b), n
     assert not any(torch.equal(a, b) for a, b in zip(shared.parameters(), model.parameters()))   # every layer
+
+
+def test_every_seeded_method_has_a_stability_check_gradient_shap_included(service):
+    from explain_core.quality.stability import stochastic
+
+    assert {"lime", "smoothgrad", "kernel_shap", "gradient_shap"} <= set(stochastic())
+    assert "saliency" not in stochastic() and "occlusion" not in stochastic()
+    mid = "breast-cancer-mlp"
+    i = first(service, mid)
+    stab = service.quality("stability", mid, i, "gradient_shap", seeds=3)
+    tm = service._model(mid)
+    maps = np.stack([RUNNERS["gradient_shap"](tm.explained, tm.data, tm.data.X[i], stab.target,
+                                              normalise_params("gradient_shap", {"seed": s}, "tabular")).attribution
+                     for s in range(3)]).astype(np.float64)
+    np.testing.assert_allclose(stab.std, maps.std(0), rtol=1e-5, atol=1e-7)
+    assert maps.std(0).max() > 0                   # the seeds draw different baselines
