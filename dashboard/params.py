@@ -7,7 +7,7 @@ from dash import dcc, html
 from . import ids
 
 LABELS = {
-    "abs": "absolute values", "n_steps": "steps", "baseline": "baseline", "rule": "integration rule",
+    "abs": "absolute values", "n_steps": "steps", "baseline": "baseline", "rule": "rule (with a number of steps)",
     "n_samples": "samples", "noise_level": "noise (σ, fraction of input range)", "seed": "random seed",
     "layer": "layer", "relu": "positive evidence only (ReLU)", "window": "window", "stride": "stride",
     "fill": "fill value", "kernel_width": "kernel width", "top_k": "features listed",
@@ -27,7 +27,8 @@ HELP = {
     "baseline": "zero: a black image / all-zero row; mean: the average training sample; per channel: an image "
                 "of flat colour, each channel at its mean training value.",
     "noise_scale": "σ relative to the whole sample's value range, or to each colour channel's own range.",
-    "rule": "How the path integral is approximated; Gauss–Legendre needs the fewest steps.",
+    "rule": "How the path integral is approximated with a number of steps; Gauss–Legendre needs the fewest. "
+            "With steps 'auto' the points follow a nested rule (Fejér's second) and this one is not used.",
     "noise_level": "Standard deviation of the Gaussian noise, relative to the input's value range.",
     "layer": "The convolution layer whose feature maps Grad-CAM weighs.",
     "window": "Side of the square (pixels, up to the image's side) or number of features hidden at a time.",
