@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .dataset_ig_report import dataset_ig_markdown
 from .dataset_ig_report import load as load_dataset_ig
+from .latency_report import latency_markdown
 from .load_report import load_markdown, load_runs
 from .scale_page_report import load as load_scale_page
 from .scale_page_report import scale_page_markdown
@@ -110,45 +111,6 @@ def scale_text(result: dict) -> str:
     return a + "\n(* extrapolated linearly from the largest measured N)\n\n" + b
 
 
-LATENCY_COLUMNS = ("measure", "n", "p50 ms", "p95 ms", "target p95", "met", "server ms", "compute", "figure",
-                   "json", "bytes", "requests", "browser busy ms")
-
-
-def latency_rows(result: dict) -> list[list[str]]:
-    """One row per measure of bench/results/latency.json (medians of the per-click sums over
-    its Dash requests for the server split; busy: browser long tasks inside the measurement)."""
-    rows = []
-    for kind, e in result["summary"].items():
-        if kind == "server_rss":
-            continue
-
-        def get(key, spec=".0f"):
-            return "—" if e.get(key) is None else format(e[key], spec)
-        rows.append([kind, e["n"], f"{e['p50_ms']:.0f}", f"{e['p95_ms']:.0f}",
-                     "—" if "target_p95_ms" not in e else f"≤ {e['target_p95_ms']}",
-                     _ok(e.get("meets_target")), get("server_ms_p50"), get("compute_ms_p50"), get("figure_ms_p50"),
-                     get("json_ms_p50"), get("bytes_p50"), get("requests_p50"), get("longtask_ms_p50")])
-    return rows
-
-
-def latency_markdown(r: dict, analysis: str = "") -> list[str]:
-    rss = r["summary"]["server_rss"]
-    out = ["## Dashboard latency", "",
-           f"`python -m bench latency` (bench/latency.py): headless Chromium clicking through the app, "
-           f"{r['clicks']} samples for the click series, {r['slow_clicks']} for LIME and occlusion; click → "
-           f"figure painted, measured in the page. Server split from the app's Server-Timing header "
-           f"(`GLIMPSE_TIMING=1`). Load average before the run: {', '.join(map(str, r['load_average_before']))}.",
-           "", md_table(LATENCY_COLUMNS, latency_rows(r)), "",
-           f"- Server RSS: peak {rss['peak_mb']:.0f} MB, at the end {rss['end_mb']:.0f} MB "
-           f"(target ≤ {rss['target_mb']} MB: {_ok(rss['meets_target'])})"]
-    for i, t in enumerate(r.get("starts", [])):
-        first = i == 0 and r.get("start_empty_cache_folder") is not None
-        out.append(f"- start {i + 1}{' (empty cache folder, not counted)' if first else ''}: server answers "
-                   f"after {t['http_ms'] / 1000:.1f} s, page shown (models ready) after "
-                   f"{t['models_ready_ms'] / 1000:.1f} s, first figure after {t['first_figure_ms'] / 1000:.1f} s")
-    return out + [""] + ([analysis.strip(), ""] if analysis.strip() else [])
-
-
 # ---------------------------------------------------------------------------- markdown
 def _machine(m: dict) -> str:
     libs = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
@@ -241,7 +203,7 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
     lat = results.get("latency")
     if lat:
         notes = Path(__file__).parent / "latency_analysis.md"
-        parts += latency_markdown(lat, notes.read_text() if notes.exists() else "")
+        parts += latency_markdown(lat, notes.read_text() if notes.exists() else "", results.get("latency_before"))
     if results.get("load"):
         notes = Path(__file__).parent / "load_analysis.md"
         parts += load_markdown(results["load"], md_table, notes.read_text() if notes.exists() else "")
@@ -255,7 +217,7 @@ def markdown(results: dict[str, dict], analysis: str = "", plots: list[str] = ()
 
 def load_results(out_dir: Path) -> dict[str, dict]:
     results = {}
-    for name in ("methods", "precompute", "scale", "latency"):
+    for name in ("methods", "precompute", "scale", "latency", "latency_before"):
         path = Path(out_dir) / f"{name}.json"
         if path.exists():
             results[name] = json.loads(path.read_text())
