@@ -16,6 +16,8 @@ and that time is reported apart), then measures:
   tab_switch          switching between tabs of a sample already computed
   method_switch_cold / method_switch_warm   the gradient method picker, first time / again
   cold_lime / cold_occlusion               a click to a new sample on those views
+  draw_prediction     What if?: a stroke drawn on the canvas (pointer events) -> the new
+                      prediction shown, the page quiet (its map drawn)
   server RSS          sampled every 0.25 s (the server process and its children)
 
 A measurement starts in the page (performance.now()) just before a JavaScript click and
@@ -50,7 +52,7 @@ from bench.chrome import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS_MS = {"cached_sample_click": 150, "cold_gradient_map": 400, "cold_lime": 1500, "cold_occlusion": 1500,
-              "tab_switch": 200, "warm_start": 5000}
+              "tab_switch": 200, "warm_start": 5000, "draw_prediction": 300}
 RSS_TARGET_MB = 1200
 GRADIENT_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "gradcam", "occlusion", "integrated_gradients")
 
@@ -181,6 +183,48 @@ function tick() {
   if (quiet() && (!expectChange || signature() !== before)) {
     requestAnimationFrame(function () { requestAnimationFrame(function () {
       if (quiet()) finish(); else requestAnimationFrame(tick);
+    }); });
+    return;
+  }
+  requestAnimationFrame(tick);
+}
+requestAnimationFrame(tick);
+"""
+
+
+# After a stroke drawn on the what-if canvas (real pointer events from Chromium's input, see
+# measure_drawing): the time from the pointer's release until the prediction line shows a new
+# text and the page is quiet (the same rule as MEASURE_JS). arguments: the text before, the
+# timeout.
+DRAW_WAIT_JS = """
+var before = arguments[0], timeoutMs = arguments[1], done = arguments[arguments.length - 1];
+function said() { var p = document.getElementById('whatif-prediction'); return p ? p.innerText : ''; }
+function dashIdle() {
+  var s = window.store && window.store.getState ? window.store.getState().callbacks : null;
+  if (!s) return true;
+  return ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'stored'].every(function (k) {
+    return !s[k] || s[k].length === 0;
+  });
+}
+function quiet() {
+  return window.__lat.inflight === 0 && dashIdle() && !document.querySelector('[data-dash-is-loading="true"]');
+}
+var t0 = window.__lat.up;
+function tick() {
+  var now = performance.now();
+  if (now - t0 > timeoutMs) { done({error: 'timeout', ms: now - t0, said: said(), quiet: quiet()}); return; }
+  if (quiet() && said() !== before) {
+    requestAnimationFrame(function () { requestAnimationFrame(function () {
+      if (!quiet()) { requestAnimationFrame(tick); return; }
+      var t1 = performance.now();
+      var reqs = performance.getEntriesByType('resource').filter(function (e) {
+        return e.name.indexOf('_dash-update-component') >= 0 && e.startTime >= t0 - 1;
+      }).map(function (e) {
+        var st = {};
+        (e.serverTiming || []).forEach(function (s) { st[s.name] = s.duration; });
+        return {start: e.startTime - t0, duration: e.duration, bytes: e.encodedBodySize, server: st};
+      });
+      done({ms: t1 - t0, said: said(), requests: reqs, longtask_ms: 0});
     }); });
     return;
   }
@@ -322,6 +366,48 @@ def run_scenario(page: Page, methods_titles: dict, clicks: int, slow_clicks: int
     page.measure(page.tab("LIME"), "out-lime", False)
     for i in fresh[slow_clicks:2 * slow_clicks]:
         record(results, "cold_lime", page.measure(page.thumb(i), "out-lime", True), sample=i)
+    measure_drawing(page, slow_clicks, results)
+
+
+def measure_drawing(page: Page, strokes: int, results: list) -> None:
+    """What if?: a stroke on the canvas -> the new prediction shown (and the map with it).
+    The stroke is real mouse input (CDP Input.dispatchMouseEvent: pointer events as a user's
+    mouse sends them); strokes alternate between two places, so each gives a new drawing."""
+    page.measure(page.tab("What if?"), "out-whatif", False)
+    page.wait("return !!document.getElementById('whatif-prediction') && !!document.getElementById('whatif-canvas')",
+              60, "the what-if editor")
+    page.js("document.getElementById('whatif-canvas').scrollIntoView({block: 'center'});"
+            "if (!window.__lat.upHooked) { window.__lat.upHooked = true;"
+            "  document.addEventListener('pointerup', function () { window.__lat.up = performance.now(); }, true); }")
+    ink = ("var c = document.getElementById('whatif-canvas'), d = c.getContext('2d')"
+           ".getImageData(0, 0, c.width, c.height).data, s = 0;"
+           "for (var i = 0; i < d.length; i += 4) { s += 255 - d[i]; } return s;")
+    said = "var p = document.getElementById('whatif-prediction'); return p ? p.innerText : '';"
+    page.wait("return (function () {" + ink + "})() > 0;", 60, "the sample painted on the canvas")
+
+    def mouse(kind, x, y, buttons):
+        page.d.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                                            "buttons": buttons, "clickCount": 1})
+    for k in range(strokes + 1):
+        # each stroke on a cleared canvas (its answer awaited, not timed), in one of two places
+        first = page.js(said)
+        page.d.find_element("id", "whatif-clear").click()
+        page.wait("return (function () {" + ink + "})() === 0 && window.__lat.inflight === 0 && "
+                  "(function () {" + said + "})() !== arguments[0];", 60, "the cleared canvas's answer", first)
+        time.sleep(0.2)
+        left, top, w, h = page.js("var b = document.getElementById('whatif-canvas').getBoundingClientRect();"
+                                  "return [b.left, b.top, b.width, b.height];")
+        before = page.js(said)
+        x = left + w * (0.35 + 0.3 * (k % 2))
+        mouse("mousePressed", x, top + 0.2 * h, 1)
+        for j in range(1, 9):
+            mouse("mouseMoved", x, top + (0.2 + 0.075 * j) * h, 1)
+        mouse("mouseReleased", x, top + 0.8 * h, 0)
+        out = page.d.execute_async_script(DRAW_WAIT_JS, before, 30000)
+        if out.get("error"):
+            raise TimeoutError(f"no new prediction {out['ms']:.0f} ms after a stroke: {out}, before {before!r}")
+        if k:   # the first stroke also warms the explanation of a drawing
+            record(results, "draw_prediction", out)
 
 
 def summarise(results: list, starts: list, rss_peak: int, rss_last: int) -> dict:

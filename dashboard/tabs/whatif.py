@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 from explain_core.errors import GlimpseError
 
 from .. import ids, validate, whatif
-from ..components import alert, note
+from ..components import alert, note, redraw
 from ..sample_info import target_value
 from . import panel, visible_view
 
@@ -28,6 +28,7 @@ KEEP = "whatif-keep"
 KEPT = "whatif-kept"               # dcc.Store (local storage): edited samples kept in this browser
 KEPT_PICK = "whatif-kept-pick"
 LINK = "whatif-link"
+DRAWN = "whatif-drawn"             # dcc.Store: the skeleton of the result shown (components.redraw)
 
 
 def layout():
@@ -45,7 +46,7 @@ def layout():
     out = panel(TAB, "What if?", "Change the sample and watch the model: the prediction, the class probabilities "
                 "and the explanation follow each stroke or edit.", controls)
     out.children += [dcc.Store(id=ids.WHATIF_INPUT, data=whatif.EMPTY), dcc.Store(id=PAINTED),
-                     dcc.Store(id=KEPT, storage_type="local", data=[])]
+                     dcc.Store(id=KEPT, storage_type="local", data=[]), dcc.Store(id=DRAWN)]
     return out
 
 
@@ -81,7 +82,7 @@ def editor(service, view, search, method, target) -> tuple:
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.WHATIF_INPUT, "data"),
-                  Output(METHOD, "options"),
+                  Output(METHOD, "options"), Output(DRAWN, "data"),
                   Input(ids.view(TAB), "data"), State(ids.TABS, "value"), State(ids.URL, "search"),
                   State(METHOD, "value"), State(ids.TARGET, "value"))
     def _render(view, tab, search, method, target):
@@ -90,8 +91,9 @@ def register_callbacks(app, service):
         try:
             children, data = editor(service, view, search, method, target_value(validate.target(target)))
         except GlimpseError as e:
-            return [alert(str(e))], whatif.EMPTY, no_update
-        return children, data, whatif.method_options(service.model_info(view["model"]))
+            return [alert(str(e))], whatif.EMPTY, no_update, None
+        # a new editor: the first stroke's answer is sent whole, the next ones go in place
+        return children, data, whatif.method_options(service.model_info(view["model"])), None
 
     # the table's fields into the store (the canvas writes it itself: assets/whatif.js)
     app.clientside_callback(ClientsideFunction("glimpse_whatif", "fields"), Output(ids.WHATIF_INPUT, "data",
@@ -102,10 +104,13 @@ def register_callbacks(app, service):
     app.clientside_callback(ClientsideFunction("glimpse_whatif", "paint"), Output(PAINTED, "data"),
                             Input(ids.WHATIF_INPUT, "data"))
 
-    @app.callback(Output({"type": RESULT, "index": ALL}, "children"), Input(ids.WHATIF_INPUT, "data"),
+    # Each stroke's answer goes into the components shown (the prediction's text, the two
+    # figures redrawn in place by Plotly.react), not a new result mounted per stroke.
+    @app.callback(Output({"type": RESULT, "index": ALL}, "children"), Output(DRAWN, "data", allow_duplicate=True),
+                  Input(ids.WHATIF_INPUT, "data"),
                   Input(METHOD, "value"), Input(ids.TARGET, "value"), State(ids.TABS, "value"),
-                  State({"type": RESULT, "index": ALL}, "id"))
-    def _live(edited, method, target, tab, shown):
+                  State({"type": RESULT, "index": ALL}, "id"), State(DRAWN, "data"), prevent_initial_call=True)
+    def _live(edited, method, target, tab, shown, drawn):
         if tab != TAB or not isinstance(edited, dict) or not edited.get("model") or not shown:
             raise PreventUpdate
         if ctx.triggered_id == ids.WHATIF_INPUT and edited.get("origin") in ("sample", "link"):
@@ -115,7 +120,8 @@ def register_callbacks(app, service):
         method = validate.choice(method, whatif.METHODS, "The what-if method", optional=False)
         values = whatif.store_values(edited, model_id, int(np.prod(info.input_shape)))
         target = target_value(validate.target(target))
-        return [whatif.live_or_message(service, model_id, values, method, target)] * len(shown)
+        children, drawn = redraw(whatif.live_or_message(service, model_id, values, method, target), drawn)
+        return [children] * len(shown), drawn
 
     app.clientside_callback(ClientsideFunction("glimpse_whatif", "keep"), Output(KEPT, "data"),
                             Output(ids.SHARE_STATUS, "children", allow_duplicate=True),
