@@ -99,6 +99,7 @@ TAB_NAMES += (TAB_ATTENTION,)
 ATTN_LAYER = "attn-layer"            # dropdown: the layer whose full token × token matrix is shown
 ATTN_HEAD = "attn-head"              # dropdown: its head, or the heads' mean (-1)
 ATTN_FUSION = "attn-fusion"          # dropdown: how rollout fuses each layer's heads (mean, max, min)
+ATTN_CONTROLS = "attn-controls"      # div around the three: hidden for a model without attention
 ARCH_GRAPH = "arch-graph"            # dash-cytoscape graph; a click on a layer opens its activations
 PRUNE_LAYER = "prune-layer"          # dropdown: the layer to prune
 PRUNE_HOW = "prune-how"              # radio: magnitude, activity, hand

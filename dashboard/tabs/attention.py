@@ -28,7 +28,7 @@ def _dropdown(cid, value, options, width):
 
 
 def layout():
-    controls = [
+    controls = [html.Div(id=ids.ATTN_CONTROLS, className="tab-controls", children=[
         html.Label(["Matrix of layer", _dropdown(ids.ATTN_LAYER, 0, [{"label": "layer 1", "value": 0}], "8em")],
                    className="control", title="The layer whose full token × token matrix is drawn below"),
         html.Label(["Head", _dropdown(ids.ATTN_HEAD, MEAN_HEAD, [{"label": head_label(MEAN_HEAD), "value": MEAN_HEAD}],
@@ -37,7 +37,7 @@ def layout():
             {"label": "mean", "value": "mean"}, {"label": "max", "value": "max"},
             {"label": "min", "value": "min"}], "8em")], className="control",
             title="Abnar & Zuidema average the heads; max and min are later variants"),
-    ]
+    ])]
     return panel(TAB, "Attention", "Where a transformer looks: its class token's attention to the image's patches, "
                  "per layer and head, and rolled out through all layers.",
                  controls, busy="Reading the attention of every layer and head…")
@@ -83,14 +83,14 @@ def render(service, model_id: str, sample_id: int, layer=0, head=MEAN_HEAD, fusi
 
 def register_callbacks(app, service):
     @app.callback(Output(ids.output(TAB), "children"), Output(ids.drawn(TAB), "data"),
-                  Output(ids.ATTN_LAYER, "options"), Output(ids.ATTN_HEAD, "options"),
+                  Output(ids.ATTN_LAYER, "options"), Output(ids.ATTN_HEAD, "options"), Output(ids.ATTN_CONTROLS, "style"),
                   Input(ids.view(TAB), "data"), Input(ids.ATTN_LAYER, "value"), Input(ids.ATTN_HEAD, "value"),
                   Input(ids.ATTN_FUSION, "value"), State(ids.TABS, "value"), State(ids.drawn(TAB), "data"))
     def _render(view, layer, head, fusion, tab, drawn):
         view = visible_view(service, tab, TAB, view, VIEW)
         children = render(service, view["model"], view["sample"], layer, head, fusion)
         layers, heads = picker_options(service, view)
-        return (*redraw(children, drawn), layers, heads)
+        return (*redraw(children, drawn), layers, heads, {} if layers else {"display": "none"})
 
 
 def picker_options(service, view) -> tuple[list, list]:
