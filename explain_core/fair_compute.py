@@ -26,7 +26,7 @@ from .errors import GlimpseError
 SAMPLING = ("lime", "kernel_shap", "occlusion")
 # Methods that register hooks on the shared module (see methods/base.hooks): one at a
 # time per model. tests/core/test_fair_compute.py checks this list against the code.
-HOOKED = ("activations", "gradcam", "attention", "attention_rollout")
+HOOKED = ("activations", "gradcam", "attention", "attention_rollout", "weights")   # weights: its shape probe
 # rows x input elements above which a sampling method is expensive: about 5,000 MNIST
 # digits, ~0.4 s of LIME on 2 cores (LIME's default 1,000 samples stays cheap).
 EXPENSIVE_COST = 4_000_000

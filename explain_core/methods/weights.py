@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 
-from .base import LayerWeights, Weights, is_layer, to_numpy
+from .base import LayerWeights, Weights, hooks, is_layer, to_numpy
 
 MNIST_SHAPE = (1, 28, 28)
 
@@ -79,18 +79,16 @@ def feature_maps(model: nn.Module, image_shape: tuple[int, ...], seed: int = 0) 
         return hook
 
     modes = {m: m.training for m in model.modules()}   # eval for the probe: no batch-norm statistics move
-    handles = []
     try:        # a compiled model (TorchScript) may refuse hooks: then no maps
-        handles.extend(m.register_forward_hook(after(n, m)) for n, m in leaves)
-        model.eval()
-        x = torch.rand((1,) + tuple(image_shape), generator=torch.Generator().manual_seed(seed))
-        with torch.no_grad():
-            model(x)
+        # hooks(): this thread's forward only (another thread may run the shared model meanwhile)
+        with hooks([(m, "forward", after(n, m)) for n, m in leaves]):
+            model.eval()
+            x = torch.rand((1,) + tuple(image_shape), generator=torch.Generator().manual_seed(seed))
+            with torch.no_grad():
+                model(x)
     except (RuntimeError, ValueError, TypeError, AttributeError):   # not an image model of that shape
         return {}
     finally:
-        for h in handles:
-            h.remove()
         for m, training in modes.items():
             m.training = training
     return found
