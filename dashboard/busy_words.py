@@ -26,11 +26,15 @@ GRADIENT_WORDS = {
 }
 
 
+# what the engine does when the request leaves n_steps out (an emptied field): its default, 'auto'
+_DEFAULT_STEPS = "auto"
+
+
 def gradient_words(method: str | None, params: dict) -> str:
     words, count, default = GRADIENT_WORDS.get(method or "", (None, None, 0))
     if words is None:
         return f"Computing {METHOD_TITLES.get(method or '', 'the map')}…"
-    if count == "n_steps" and str(params.get(count, "")).strip().lower() == "auto":
+    if count == "n_steps" and str(params.get(count, _DEFAULT_STEPS)).strip().lower() == "auto":
         return "Computing integrated gradients: as many steps as this sample needs for 1% accuracy…"
     return words.format(n=_count(params.get(count), default) if count else "")
 
