@@ -4,18 +4,14 @@
 
    Every Dash callback costs the renderer work for each component of the page, and Dash
    holds a callback back while another pending one may still change its inputs. So a
-   thumbnail click runs `pick` (the selection and the visible tab's view at once), then in
-   parallel `sync` (address, ring) and the server's sample panel and visible tab. */
+   thumbnail click runs `pick` (the selection, the visible tab's view, the address and the
+   ring at once), then in parallel the server's sample panel and visible tab. */
 (function () {
   var dc = window.dash_clientside = window.dash_clientside || {};
   var lastPick = 0;   // n_clicks_timestamp of the last thumbnail click handled
   var GRID_COLUMNS = 8;   // dashboard/samples.py GRID_COLUMNS
 
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
-
-  function fired(prop) {
-    return (dc.callback_context.triggered || []).some(function (t) { return t.prop_id === prop; });
-  }
 
   /* the deep link of a view; dashboard/urls.py format_search writes the same */
   function address(state, tab, method, compare, extras) {
@@ -53,6 +49,17 @@
     });
   }
 
+  /* what follows from a new selection: the address (deep link), and the ring over its
+     thumbnail when the page shows it, else a request to the server's browser for the page
+     that does (FOLLOW). [search, follow, ring] */
+  function follows(state, tab, method, compare, extras, search, applied, shown) {
+    var nu = dc.no_update, url = applied ? address(state, tab, method, compare, extras) : search;
+    var at = (shown && shown.model === state.model && shown.kind === 'image') ? shown.ids.indexOf(state.sample) : -1;
+    if (at >= 0) return [url === search ? nu : url, nu, ring(at)];
+    return [url === search ? nu : url, {model: state.model, sample: state.sample},
+            (shown && shown.kind === 'image') ? ring(-1) : nu];
+  }
+
   function noteStyle(level) { return level === 'model' ? {display: 'none'} : {}; }
 
   dc.glimpse = {
@@ -78,10 +85,13 @@
        server made (a link, the model picker, prev/next, an upload: REQUEST). It writes the
        visible tab's view too, so that tab's request leaves at once, beside the sample
        panel's. Timestamps, not n_clicks: a new page of thumbnails re-fires this with every
-       count at 0. Outputs: selection, 5 views. */
-    pick: function (stamps, activeCell, request, state, tab, target, tabKeys) {
-      var nu = dc.no_update, none = [nu].concat(tabKeys.map(function () { return nu; }));
-      var views = Array.prototype.slice.call(arguments, 7);
+       count at 0. And what follows from a new selection (`follows`), here rather than in a
+       callback of its own: each callback in a click's chain costs the renderer work for every
+       component of the page. Outputs: selection, the views, search, follow, ring. */
+    pick: function (stamps, activeCell, request, state, tab, target, tabKeys, method, compare, extras, search,
+                    applied, shown) {
+      var nu = dc.no_update, none = [nu].concat(tabKeys.map(function () { return nu; }), [nu, nu, nu]);
+      var views = Array.prototype.slice.call(arguments, 13);
       var trig = dc.callback_context.triggered_id, next = null;
       if (trig === 'selection-request') {
         if (!request) return none;
@@ -100,7 +110,8 @@
         next = {model: state.model, sample: thumbs[at].id.index};
       }
       if (state && state.model === next.model && state.sample === next.sample) return none;
-      return [next].concat(tabViews(next, tab, target, tabKeys, views));
+      return [next].concat(tabViews(next, tab, target, tabKeys, views),
+                           follows(next, tab, method, compare, extras, search, applied, shown));
     },
 
     /* a tab switch or another target class: the visible tab's panel, and its view when
@@ -120,25 +131,11 @@
       return styles.concat(out);
     },
 
-    /* what else follows from the selection: the address (deep link), and on a new
-       selection the ring over its thumbnail when the page shows it, else a request to the
-       server's browser for the page that does (FOLLOW). Outputs: search, follow, ring. */
-    sync: function (state, tab, method, compare, extras, search, applied, shown) {
-      var nu = dc.no_update;
-      if (!state) return [nu, nu, nu];
-      var url = applied ? address(state, tab, method, compare, extras) : search;
-      var follow = nu, ringStyle = nu;
-      if (fired('view-state.data')) {
-        var at = (shown && shown.model === state.model && shown.kind === 'image') ?
-          shown.ids.indexOf(state.sample) : -1;
-        if (at >= 0) {
-          ringStyle = ring(at);
-        } else {
-          follow = {model: state.model, sample: state.sample};
-          if (shown && shown.kind === 'image') ringStyle = ring(-1);
-        }
-      }
-      return [url === search ? nu : url, follow, ringStyle];
+    /* the address after a tab, method or control change (a new selection's is `pick`'s) */
+    sync: function (tab, method, compare, extras, state, search, applied) {
+      if (!state || !applied) return dc.no_update;
+      var url = address(state, tab, method, compare, extras);
+      return url === search ? dc.no_update : url;
     }
   };
 })();

@@ -135,7 +135,28 @@ try {
 } catch (e) {}
 """
 
-MEASURE_JS = """
+# Shared by the page-side measurements below: Dash's callback queue is empty; the Dash
+# requests that started after t0, with their Server-Timing split.
+HELPERS_JS = """
+function dashIdle() {   // no callback of Dash's queue waiting, running or being applied
+  var s = window.store && window.store.getState ? window.store.getState().callbacks : null;
+  if (!s) return true;
+  return ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'stored'].every(function (k) {
+    return !s[k] || s[k].length === 0;
+  });
+}
+function dashRequests(t0) {
+  return performance.getEntriesByType('resource').filter(function (e) {
+    return e.name.indexOf('_dash-update-component') >= 0 && e.startTime >= t0 - 1;
+  }).map(function (e) {
+    var st = {};
+    (e.serverTiming || []).forEach(function (s) { st[s.name] = s.duration; });
+    return {start: e.startTime - t0, duration: e.duration, bytes: e.encodedBodySize, server: st};
+  });
+}
+"""
+
+MEASURE_JS = HELPERS_JS + """
 var el = arguments[0], rootId = arguments[1], expectChange = arguments[2], timeoutMs = arguments[3];
 var done = arguments[arguments.length - 1];
 function signature() {
@@ -149,13 +170,6 @@ function signature() {
     })).join('|');
   }).join('||') + '#' + root.innerText.length;
 }
-function dashIdle() {   // no callback of Dash's queue waiting, running or being applied
-  var s = window.store && window.store.getState ? window.store.getState().callbacks : null;
-  if (!s) return true;
-  return ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'stored'].every(function (k) {
-    return !s[k] || s[k].length === 0;
-  });
-}
 function quiet() {   // a click that needs no request (a tab already up to date) is quiet too
   return window.__lat.inflight === 0 && frames >= 2 && dashIdle() &&
          !document.querySelector('[data-dash-is-loading="true"]');
@@ -165,13 +179,7 @@ var t0 = performance.now();
 el.click();
 function finish() {
   var t1 = performance.now();
-  var reqs = performance.getEntriesByType('resource').filter(function (e) {
-    return e.name.indexOf('_dash-update-component') >= 0 && e.startTime >= t0 - 1;
-  }).map(function (e) {
-    var st = {};
-    (e.serverTiming || []).forEach(function (s) { st[s.name] = s.duration; });
-    return {start: e.startTime - t0, duration: e.duration, bytes: e.encodedBodySize, server: st};
-  });
+  var reqs = dashRequests(t0);
   // main-thread tasks over 50 ms (React, Plotly) inside the measured interval
   var busy = window.__lat.longtasks.filter(function (t) { return t[0] + t[1] > t0 && t[0] < t1; })
     .reduce(function (a, t) { return a + Math.min(t[0] + t[1], t1) - Math.max(t[0], t0); }, 0);
@@ -196,16 +204,9 @@ requestAnimationFrame(tick);
 # measure_drawing): the time from the pointer's release until the prediction line shows a new
 # text and the page is quiet (the same rule as MEASURE_JS). arguments: the text before, the
 # timeout.
-DRAW_WAIT_JS = """
+DRAW_WAIT_JS = HELPERS_JS + """
 var before = arguments[0], timeoutMs = arguments[1], done = arguments[arguments.length - 1];
 function said() { var p = document.getElementById('whatif-prediction'); return p ? p.innerText : ''; }
-function dashIdle() {
-  var s = window.store && window.store.getState ? window.store.getState().callbacks : null;
-  if (!s) return true;
-  return ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'stored'].every(function (k) {
-    return !s[k] || s[k].length === 0;
-  });
-}
 function quiet() {
   return window.__lat.inflight === 0 && dashIdle() && !document.querySelector('[data-dash-is-loading="true"]');
 }
@@ -217,13 +218,7 @@ function tick() {
     requestAnimationFrame(function () { requestAnimationFrame(function () {
       if (!quiet()) { requestAnimationFrame(tick); return; }
       var t1 = performance.now();
-      var reqs = performance.getEntriesByType('resource').filter(function (e) {
-        return e.name.indexOf('_dash-update-component') >= 0 && e.startTime >= t0 - 1;
-      }).map(function (e) {
-        var st = {};
-        (e.serverTiming || []).forEach(function (s) { st[s.name] = s.duration; });
-        return {start: e.startTime - t0, duration: e.duration, bytes: e.encodedBodySize, server: st};
-      });
+      var reqs = dashRequests(t0);
       done({ms: t1 - t0, said: said(), requests: reqs, longtask_ms: 0});
     }); });
     return;

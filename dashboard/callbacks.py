@@ -190,12 +190,17 @@ def register_callbacks(app, service, startup, thumbs):
 
     views = [ids.view(t) for t in ids.TAB_NAMES]
     # The selection: a click in the page or one the server made (assets/clientside.js `pick`).
+    # It also writes the address and the ring (or the browser's page) for the new selection.
     app.clientside_callback(clientside("pick"), Output(ids.STATE, "data"),
                             *[Output(v, "data", allow_duplicate=True) for v in views],
+                            Output(ids.URL, "search", allow_duplicate=True), Output(ids.FOLLOW, "data"),
+                            Output(ids.THUMB_RING, "style"),
                             Input({"type": ids.THUMB, "index": ALL}, "n_clicks_timestamp"),
                             Input(ids.SAMPLE_TABLE, "active_cell"), Input(ids.SELECT, "data"),
                             State(ids.STATE, "data"), State(ids.TABS, "value"), State(ids.TARGET, "value"),
-                            State(ids.TAB_KEYS, "data"), *[State(v, "data") for v in views],
+                            State(ids.TAB_KEYS, "data"), State(ids.METHOD_A, "value"), State(ids.METHOD_B, "value"),
+                            State(ids.LINK_EXTRAS, "data"), State(ids.URL, "search"), State(ids.URL_APPLIED, "data"),
+                            State(ids.BROWSER_SHOWN, "data"), *[State(v, "data") for v in views],
                             prevent_initial_call=True)
     # A tab switch or another target: the panel shown, and that tab's view if it changed.
     app.clientside_callback(clientside("route"), *[Output(ids.panel(t), "style") for t in ids.TAB_NAMES],
@@ -209,12 +214,11 @@ def register_callbacks(app, service, startup, thumbs):
                             Output(ids.LEVEL_TABS, "data"), Output(ids.TARGET_NOTE, "style"),
                             Input(ids.LEVEL, "value"), Input(ids.TABS, "value"), State(ids.TAB_LEVELS, "data"),
                             State(ids.LEVEL_TABS, "data"), prevent_initial_call=True)
-    # The address, and the ring over the selected thumbnail (or the page that shows it).
-    app.clientside_callback(clientside("sync"), Output(ids.URL, "search"), Output(ids.FOLLOW, "data"),
-                            Output(ids.THUMB_RING, "style"),
-                            Input(ids.STATE, "data"), Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
-                            Input(ids.METHOD_B, "value"), Input(ids.LINK_EXTRAS, "data"), State(ids.URL, "search"),
-                            State(ids.URL_APPLIED, "data"), State(ids.BROWSER_SHOWN, "data"))
+    # The address after a tab, method or control change (a new selection's: `pick`).
+    app.clientside_callback(clientside("sync"), Output(ids.URL, "search"),
+                            Input(ids.TABS, "value"), Input(ids.METHOD_A, "value"),
+                            Input(ids.METHOD_B, "value"), Input(ids.LINK_EXTRAS, "data"), State(ids.STATE, "data"),
+                            State(ids.URL, "search"), State(ids.URL_APPLIED, "data"))
 
     @app.callback(Output(ids.MODEL_CARD, "children"),
                   Output(ids.TARGET, "options"), Output(ids.TARGET, "value"),
