@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
-from .base import Attribution, _frozen, _this_thread, is_layer, resolve_target, to_numpy, watched
+from .base import Attribution, _frozen, hooks, is_layer, resolve_target, to_numpy, watched
 from .gradients import one_sample
 
 DECLARED = "glimpse_attention"     # a model attribute: names of modules whose output is (B, heads, T, T)
@@ -116,20 +116,14 @@ def recording(model: nn.Module, names: list[str]):
     """Hooks on the attention layers (removed on every exit path); yields {name: (B, H, T, T)}."""
     modules = dict(model.named_modules())   # a HeadView's are its inner model's
     seen: dict[str, torch.Tensor] = {}
-    handles = []
 
     def keeper(name):
         def keep(module, args, kwargs, output):
             seen.setdefault(name, _weights_of(module, args, kwargs, output).detach().clone())
         return keep
 
-    try:
-        for n in names:
-            handles.append(modules[n].register_forward_hook(_this_thread(keeper(n)), with_kwargs=True))
+    with hooks([(modules[n], "forward_kwargs", keeper(n)) for n in names]):
         yield seen
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _weights_of(module, args, kwargs, output) -> torch.Tensor:

@@ -251,7 +251,7 @@ def batched_forward(model: nn.Module, X: torch.Tensor, batch_size: int = 256) ->
 def hooks(module_hooks: list[tuple[nn.Module, str, Callable]]) -> Iterator[None]:
     """Register forward / full-backward hooks and remove them on every exit path.
 
-    module_hooks: (module, 'forward' | 'forward_pre' | 'backward', fn).
+    module_hooks: (module, 'forward' | 'forward_kwargs' | 'forward_pre' | 'backward', fn).
     Exceptions propagate unchanged (nothing is swallowed).
     Forward hooks fire only for forwards run by the thread that registered them: other
     threads (an integrated-gradients map of the same shared model) are neither seen by
@@ -263,6 +263,8 @@ def hooks(module_hooks: list[tuple[nn.Module, str, Callable]]) -> Iterator[None]
         for module, kind, fn in module_hooks:
             if kind == "forward":
                 handles.append(module.register_forward_hook(_this_thread(fn)))
+            elif kind == "forward_kwargs":     # fn(module, args, kwargs, output)
+                handles.append(module.register_forward_hook(_this_thread(fn), with_kwargs=True))
             elif kind == "forward_pre":
                 handles.append(module.register_forward_pre_hook(_this_thread(fn)))
             elif kind == "backward":
