@@ -88,6 +88,21 @@ def test_rollout_equals_a_numpy_recomputation_from_the_captured_maps(svc, digits
         assert result.target == svc.sample(VIT, i).prediction
 
 
+def test_attention_results_are_cached_per_sample_and_settings(svc, digits):
+    i = digits[5]
+    assert not svc.cached(VIT, i, "attention_rollout", head_fusion="min")
+    first = svc.explain(VIT, i, "attention_rollout", head_fusion="min")
+    assert svc.cached(VIT, i, "attention_rollout", head_fusion="min")
+    assert not svc.cached(VIT, i, "attention_rollout", head_fusion="max")
+    maps = svc.explain(VIT, i, "attention")
+    assert svc.cached(VIT, i, "attention")
+    hits = svc.stats["hits"]
+    np.testing.assert_array_equal(svc.explain(VIT, i, "attention_rollout", head_fusion="min").attribution,
+                                  first.attribution)
+    np.testing.assert_array_equal(svc.explain(VIT, i, "attention").weights, maps.weights)
+    assert svc.stats["hits"] == hits + 2
+
+
 def test_rollout_is_the_same_for_every_class(svc, digits):
     a = svc.explain(VIT, digits[0], "attention_rollout", target=0).attribution
     b = svc.explain(VIT, digits[0], "attention_rollout", target=7).attribution
