@@ -36,17 +36,19 @@ def additivity(result) -> dict:
             "error": abs(total - diff), "holds": abs(total - diff) <= TOLERANCE}
 
 
-def additivity_text(result, baseline: str | None = None) -> str:
-    """'Additivity: the n Shapley values add up to Σφ = 0.8123; the score moves from f(baseline) = …
-    to f(x) = …, a change of 0.8123: error 3.1e-08 (holds to 1e-4).'"""
+def additivity_text(result, baseline: str | None = None) -> tuple[str, str]:
+    """(plain words, technical figures): 'Additivity: the 30 Shapley values add up to 0.8123,
+    the whole change of the explained score from the baseline (…) to this sample: holds to 1e-4.'
+    and 'Σφ = …; f(baseline) = …; f(x) = …; error |Σφ − (f(x) − f(baseline))| = 3.1e-08'."""
     a = additivity(result)
     m = len(np.asarray(result.extras["weights"]))
     what = baseline or baseline_words(result.params)
-    verdict = "holds to 1e-4" if a["holds"] else "ABOVE the 1e-4 tolerance: do not trust these values"
-    return (f"Additivity: the {m} Shapley values add up to Σφ = {_num(a['sum'])}; the explained score goes from "
-            f"f(baseline) = {_num(a['base'])} ({what}) to f(x) = {_num(a['output'])}, a change of "
-            f"f(x) − f(baseline) = {_num(a['difference'])}. Error |Σφ − (f(x) − f(baseline))| = "
-            f"{a['error']:.1e} ({verdict}).")
+    plain = (f"Additivity: the {m} Shapley values add up to {_num(a['sum'])}, the whole change of the explained "
+             f"score from the baseline ({what}) to this sample: "
+             + ("holds to 1e-4." if a["holds"] else "ABOVE the 1e-4 tolerance: do not trust these values."))
+    tech = (f"Σφ = {_num(a['sum'])}; f(baseline) = {_num(a['base'])}; f(x) = {_num(a['output'])}; "
+            f"f(x) − f(baseline) = {_num(a['difference'])}; error |Σφ − (f(x) − f(baseline))| = {a['error']:.1e}")
+    return plain, tech
 
 
 def shap_figure(result, feature_names: tuple = (), class_names: tuple = ()) -> go.Figure:

@@ -22,9 +22,13 @@ SCORE_WORDS = {"explained score": "predicted value"}
 
 
 def additivity_note(result):
+    """Plain words first; the formula and its numbers on a details line (issue 12 point 9)."""
     ok = additivity(result)["holds"]
-    return note(additivity_text(result), className="completeness" if ok else "completeness warn",
-                id="shap-additivity")
+    plain, tech = additivity_text(result)
+    return html.Div(className="completeness" if ok else "completeness warn", children=[
+        note(plain, id="shap-additivity"),
+        html.Details([html.Summary("details", className="muted"),
+                      html.Code(tech, className="tech", id="shap-additivity-tech")], className="tech-details")])
 
 
 @shows_errors

@@ -46,8 +46,10 @@ def test_kernel_shap_waterfall_adds_up_to_the_models_score(service, model_id):
     fx = _score(service, model_id, data.X[i], target)
     assert steps[0] == pytest.approx(base, abs=1e-5)
     assert abs(steps[1:-1].sum() - (fx - base)) <= 1e-4
-    text = _find(out, "shap-additivity").children
-    assert "holds to 1e-4" in text and "Σφ" in text
+    text, tech = _find(out, "shap-additivity").children, _find(out, "shap-additivity-tech").children
+    assert "holds to 1e-4" in text and "Σφ" not in text and "f(x)" not in text   # plain words first
+    shown_fx = float(tech.split("; f(x) = ")[1].split(";")[0])
+    assert "Σφ" in tech and shown_fx == pytest.approx(fx, rel=1e-3, abs=1e-4)
 
 
 def test_kernel_shap_on_the_cnn_patches_add_up(service):
