@@ -35,9 +35,14 @@ class Param:
             value = self.image_default if (is_image and self.image_default is not None) else self.default
         if value is None:
             return None
-        if self.words and isinstance(value, str):
-            if value.strip().lower() in self.words:
+        if self.words:
+            if isinstance(value, str) and value.strip().lower() in self.words:
                 return value.strip().lower()
+            if not isinstance(value, str):
+                try:        # a number in range; any refusal names the words too ('auto')
+                    return check_param(self.name, value, self.lo, self.hi, self.kind)
+                except ParameterError:
+                    pass
             raise ParameterError(f"{self.name} must be {' or '.join(map(repr, self.words))} or a whole number "
                                  f"from {self.lo:g} to {self.hi:g}, got {shown(value)}")
         if self.kind is bool:

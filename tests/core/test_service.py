@@ -119,7 +119,7 @@ def test_unknown_ids_and_bad_parameters_are_clear_errors(service):
         service.explain("mnist-cnn", 0, "magic")
     with pytest.raises(TargetError, match="out of range"):
         service.explain("mnist-cnn", 0, "saliency", target=10)
-    with pytest.raises(ParameterError, match="n_steps must be between"):
+    with pytest.raises(ParameterError, match="n_steps must be 'auto' or a whole number from 2 to 1000"):
         service.explain("mnist-cnn", 0, "integrated_gradients", n_steps=0)
     with pytest.raises(ParameterError, match="Unknown parameter"):
         service.explain("mnist-cnn", 0, "saliency", steps=3)
