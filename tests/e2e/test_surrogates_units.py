@@ -34,7 +34,8 @@ def test_kernel_shap_renders_with_its_additivity_line(glimpse):
     figs = page.wait_figures(SHAP_OUT, lambda f: "KernelSHAP for class" in _title(f), 120, "KernelSHAP on the CNN")
     assert "segments" in figs[0]["subtitle"] and {"segment boundaries"} <= {t["name"] for t in figs[0]["traces"]}
     page.until(lambda: "holds to 1e-4" in page.text(SHAP_OUT), 30, "the additivity line")
-    assert "f(x) − f(baseline)" in page.text(SHAP_OUT)
+    assert "the whole change of the explained score" in page.text(SHAP_OUT)   # plain words; formula under details
+    assert "f(x) − f(baseline)" in page.js("return document.getElementById('shap-additivity-tech').textContent")
     page.idle()
     _framed(page, ids.panel(ids.TAB_SHAP), "model-shap")
     page.open("?model=breast-cancer-mlp&tab=shap")
