@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     sub.add_parser("models", help="train or load the default models and print their accuracy")
     e = sub.add_parser("explain", help="explain one sample")
     e.add_argument("--model", default="mnist-cnn")
-    e.add_argument("--sample", default=0)
+    e.add_argument("--sample", type=int, default=0)
     e.add_argument("--method", default="integrated_gradients")
     e.add_argument("--target", type=int, default=None)
     e.add_argument("--top", type=int, default=10)
