@@ -210,6 +210,8 @@ def normalise_params(name: str, params: dict, kind: str, model=None,
             out["layer"] = layers[-1]
         elif out["layer"] not in layers:
             raise ParameterError(f"Unknown convolution layer {out['layer']!r}; choose one of {', '.join(layers)}")
+    if out.get("n_steps") == "auto" and "rule" in out:
+        out["rule"] = "gausslegendre"     # 'auto' uses its own nested rule: one cache entry, not one per rule
     return out
 
 

@@ -18,3 +18,12 @@ def test_every_refusal_of_the_steps_names_auto(bad):
 @pytest.mark.parametrize("good, want", [(None, "auto"), (" Auto ", "auto"), (50, 50), (50.0, 50), (2, 2), (1000, 1000)])
 def test_the_steps_accepted(good, want):
     assert normalise_params("integrated_gradients", {"n_steps": good}, "image")["n_steps"] == want
+
+
+@pytest.mark.parametrize("rule", ["riemann_trapezoid", "riemann_left", "gausslegendre"])
+def test_auto_steps_ignore_the_rule_so_one_map_is_cached_not_one_per_rule(rule):
+    """'auto' integrates on its own nested rule: the rule picked must not split the cache."""
+    auto = normalise_params("integrated_gradients", {"n_steps": "auto", "rule": rule}, "image")
+    assert auto == normalise_params("integrated_gradients", {}, "image")
+    fixed = normalise_params("integrated_gradients", {"n_steps": 64, "rule": rule}, "image")
+    assert fixed["rule"] == rule        # a number of steps keeps the rule asked for
