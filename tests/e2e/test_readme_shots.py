@@ -5,7 +5,7 @@ shows what its caption says, and saves docs/screenshots/<name>.png.
 
     GLIMPSE_README_SHOTS=docs/screenshots pytest tests/e2e/test_readme_shots.py --headless
 
-Without GLIMPSE_README_SHOTS the module is skipped: the same views are tested, with their
+Without GLIMPSE_README_SHOTS the module is not collected (tests/e2e/conftest.py): the same views are tested, with their
 assertions, by the feature tests (test_model_errors.py, test_share_and_whatif.py, ...)."""
 from __future__ import annotations
 
