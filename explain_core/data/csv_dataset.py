@@ -6,12 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from ..errors import DataError
 from .csv_table import TASKS, CsvTable
 from .csv_words import count_of, fmt, list_lines
 from .dataset import Dataset
+
+
+def train_test_split(*args, **kw):
+    """scikit-learn's, imported on first use: sklearn.model_selection (with scipy) costs
+    about 1.3 s, and every start imports this module (the model list names CSV models)."""
+    from sklearn.model_selection import train_test_split as split
+
+    return split(*args, **kw)
 
 
 def task_for(table: CsvTable, target: str, task: str | None = None) -> str:

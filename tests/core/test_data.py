@@ -74,6 +74,18 @@ def test_a_warm_load_takes_the_stored_split_without_scikit_learn(tmp_path):
     assert again.fingerprint() == first.fingerprint()
 
 
+def test_the_model_list_does_not_import_scikit_learns_model_selection():
+    """Every start lists the models, which imports the CSV upload modules: their split must
+    import sklearn.model_selection (~1.3 s with scipy) only when a CSV is split."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import explain_core.uploads, explain_core.data.csv_upload, explain_core.service; "
+            "print('sklearn.model_selection' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False"]
+
+
 # --------------------------------------------------------------------------------- IDX
 def idx_bytes(array: np.ndarray) -> bytes:
     array = np.asarray(array, dtype=np.uint8)
