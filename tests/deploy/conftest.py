@@ -67,6 +67,13 @@ def http_get(url: str, timeout: float = 10.0, headers: dict | None = None):
         return e.code, dict(e.headers), e.read()
 
 
+def _as_from_a_terminal() -> None:
+    """In the child: Ctrl+C's signal back to its default. A test run started in the
+    background by a non-interactive shell (`bash .ci/run &`) ignores SIGINT, and children
+    inherit that, so a server would never see the Ctrl+C a test sends it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Proc:
     """A child process in its own process group, killed with its children on stop()."""
 
@@ -77,7 +84,8 @@ class Proc:
     def start(self) -> "Proc":
         self._log = open(self.log_path, "ab")
         self.popen = subprocess.Popen(self.args, env=self.env, cwd=self.cwd, stdout=self._log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+                                      stderr=subprocess.STDOUT, start_new_session=True,
+                                      preexec_fn=_as_from_a_terminal)
         return self
 
     def alive(self) -> bool:
